@@ -1,0 +1,5 @@
+/**
+ * Adapters to LLM providers (OpenAI, Anthropic), MCP and LiveKit.
+ *
+ * @module
+ */

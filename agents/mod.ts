@@ -1,0 +1,5 @@
+/**
+ * Agents, SingleRoomAgent, channels, per-thread processes and LLM adapter contracts.
+ *
+ * @module
+ */

@@ -1,0 +1,217 @@
+import { ProtocolError } from "./errors.ts";
+
+/** The number of data bytes per packet that both official clients use. */
+export const PACKET_DATA_SIZE = 1024;
+
+/** The largest message id both official clients can represent (`2^53 - 1`). */
+export const MAX_MESSAGE_ID: number = Number.MAX_SAFE_INTEGER;
+
+/** One protocol message: an id, a type string and its data bytes. */
+export interface ProtocolMessage {
+  /** The 64-bit message id (kept below 2^53). */
+  id: number;
+  /** The message type, for example `room.invoke_tool` or `__response__`. */
+  type: string;
+  /** The message data; usually a packed message. */
+  data: Uint8Array;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+function writeId(view: DataView, id: number): void {
+  view.setUint32(0, Math.floor(id / 0x1_0000_0000));
+  view.setUint32(4, id >>> 0);
+}
+
+/**
+ * Splits a protocol message into WebSocket binary frames: one header packet
+ * (id, index 0, packet count, type) and then one data packet per `chunkSize` bytes of data.
+ *
+ * @param message The message to split.
+ * @param chunkSize Data bytes per data packet (1024 on the wire by default).
+ * @returns The frames, to be sent in order with nothing in between.
+ *
+ * @example
+ * ```ts
+ * import { encodePackets } from "@meshagent/api";
+ * const frames = encodePackets({ id: 7, type: "hello", data: new Uint8Array(1025) });
+ * console.assert(frames.length === 3);
+ * ```
+ */
+export function encodePackets(
+  message: ProtocolMessage,
+  chunkSize: number = PACKET_DATA_SIZE,
+): Uint8Array[] {
+  const { id, type, data } = message;
+  if (!Number.isSafeInteger(id) || id < 0) {
+    throw new ProtocolError(`message id ${id} is not an integer in [0, 2^53)`);
+  }
+  if (!(chunkSize > 0)) throw new RangeError("chunkSize must be positive");
+  const count = Math.ceil(data.length / chunkSize);
+  const typeBytes = encoder.encode(type);
+  const frames: Uint8Array[] = new Array(count + 1);
+  const head = new Uint8Array(16 + typeBytes.length);
+  const headView = new DataView(head.buffer);
+  writeId(headView, id);
+  headView.setUint32(8, 0);
+  headView.setUint32(12, count);
+  head.set(typeBytes, 16);
+  frames[0] = head;
+  for (let i = 1; i <= count; i++) {
+    const start = (i - 1) * chunkSize;
+    const end = Math.min(start + chunkSize, data.length);
+    const packet = new Uint8Array(12 + (end - start));
+    const view = new DataView(packet.buffer);
+    writeId(view, id);
+    view.setUint32(8, i);
+    packet.set(data.subarray(start, end), 12);
+    frames[i] = packet;
+  }
+  return frames;
+}
+
+/** Options for a {@linkcode PacketAssembler}. */
+export interface PacketAssemblerOptions {
+  /** The largest message (data bytes) accepted; larger ones are refused. Default 64 MiB. */
+  maxMessageSize?: number;
+}
+
+/**
+ * Joins incoming WebSocket frames back into protocol messages. It expects a header packet, then
+ * data packets 1..N of the same message id; any other order is a {@linkcode ProtocolError}, after
+ * which the assembler waits for the next header packet.
+ *
+ * @example
+ * ```ts
+ * import { encodePackets, PacketAssembler } from "@meshagent/api";
+ * const assembler = new PacketAssembler();
+ * let message;
+ * for (const frame of encodePackets({ id: 1, type: "ping", data: new Uint8Array(3000) })) {
+ *   message = assembler.push(frame) ?? message;
+ * }
+ * console.assert(message?.type === "ping" && message.data.length === 3000);
+ * ```
+ */
+export class PacketAssembler {
+  readonly #max: number;
+  #id = -1;
+  #type = "";
+  #expected = 0;
+  #next = 0;
+  #parts: Uint8Array[] = [];
+  #size = 0;
+  #dropped = 0;
+
+  /**
+   * Creates the value.
+   * @param options Limits for incoming messages.
+   */
+  constructor(options: PacketAssemblerOptions = {}) {
+    this.#max = options.maxMessageSize ?? 64 * 1024 * 1024;
+  }
+
+  /** True while a message has been started and not yet completed. */
+  get busy(): boolean {
+    return this.#id >= 0;
+  }
+
+  /** How many incomplete messages were dropped because a new header packet cut them off. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /**
+   * Takes one frame.
+   *
+   * @param frame The frame bytes.
+   * @returns The completed message, or `null` when more packets are needed.
+   * @throws {ProtocolError} On a malformed or out-of-order packet, or a message over the limit.
+   */
+  push(frame: Uint8Array): ProtocolMessage | null {
+    if (frame.length < 12) {
+      this.#reset();
+      throw new ProtocolError(`packet of ${frame.length} bytes is shorter than 12`);
+    }
+    const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+    const id = view.getUint32(0) * 0x1_0000_0000 + view.getUint32(4);
+    const index = view.getUint32(8);
+    if (index === 0) {
+      // A header packet always starts a new message. One that arrives while another message is
+      // still incomplete drops the incomplete one (as the official clients do) and is counted.
+      if (this.busy) this.#dropped++;
+      this.#reset();
+      return this.#startHeader(id, view, frame);
+    }
+    if (!this.busy) {
+      throw new ProtocolError(`data packet ${index} arrived without a header packet`);
+    }
+    if (id !== this.#id || index !== this.#next) {
+      const expected = `packet ${this.#next} of message ${this.#id}`;
+      this.#reset();
+      throw new ProtocolError(`expected ${expected}, got packet ${index} of message ${id}`);
+    }
+    const part = frame.subarray(12);
+    this.#size += part.length;
+    if (this.#size > this.#max) {
+      this.#reset();
+      throw new ProtocolError(`message exceeds the limit of ${this.#max} bytes`);
+    }
+    this.#parts.push(part);
+    this.#next++;
+    if (index === this.#expected) return this.#finish();
+    return null;
+  }
+
+  #startHeader(id: number, view: DataView, frame: Uint8Array): ProtocolMessage | null {
+    if (frame.length < 16) {
+      throw new ProtocolError(`header packet of ${frame.length} bytes is shorter than 16`);
+    }
+    const count = view.getUint32(12);
+    let type: string;
+    try {
+      type = decoder.decode(frame.subarray(16));
+    } catch {
+      throw new ProtocolError("message type is not valid UTF-8");
+    }
+    if (count === 0) return { id, type, data: new Uint8Array(0) };
+    // Each data packet carries at least one byte, so the count bounds the size from below.
+    if (count > this.#max) {
+      throw new ProtocolError(
+        `message of ${count} packets exceeds the limit of ${this.#max} bytes`,
+      );
+    }
+    this.#id = id;
+    this.#type = type;
+    this.#expected = count;
+    this.#next = 1;
+    return null;
+  }
+
+  #finish(): ProtocolMessage {
+    const parts = this.#parts;
+    let data: Uint8Array;
+    if (parts.length === 1) {
+      data = parts[0].slice();
+    } else {
+      data = new Uint8Array(this.#size);
+      let offset = 0;
+      for (const p of parts) {
+        data.set(p, offset);
+        offset += p.length;
+      }
+    }
+    const message = { id: this.#id, type: this.#type, data };
+    this.#reset();
+    return message;
+  }
+
+  #reset(): void {
+    this.#id = -1;
+    this.#type = "";
+    this.#expected = 0;
+    this.#next = 0;
+    this.#parts = [];
+    this.#size = 0;
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * `@meshagent/api`: the MeshAgent wire protocol (framing, packed messages, contents, the
+ * request/response {@linkcode Protocol}), participant tokens and API keys, and the
+ * RoomClient with its sub-clients.
+ *
+ * @example
+ * ```ts
+ * import { packMessage, unpackMessage } from "@meshagent/api";
+ * const { header } = unpackMessage(packMessage({ hello: "room" }));
+ * console.assert(header.hello === "room");
+ * ```
+ *
+ * @module
+ */
+export * from "./errors.ts";
+export * from "./packing.ts";
+export * from "./framing.ts";
+export * from "./content.ts";
+export * from "./event_emitter.ts";
+export * from "./protocol.ts";
+export * from "./websocket_client_protocol.ts";

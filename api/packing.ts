@@ -1,0 +1,95 @@
+import { ProtocolError } from "./errors.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** A JSON object as it travels in a packed message header. */
+export type JsonObject = { [key: string]: unknown };
+
+/** A packed message taken apart: its JSON header object and its (possibly empty) payload. */
+export interface PackedMessage {
+  /** The JSON header. Always an object; the `__meshagent__` trace key is removed. */
+  header: JsonObject;
+  /** The bytes after the header; empty when there is no attachment. */
+  payload: Uint8Array;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Packs a JSON object and an optional payload into the wire layout: an 8-byte big-endian header
+ * length, the UTF-8 JSON header, then the payload.
+ *
+ * Keys whose value is `undefined` are left out, as `JSON.stringify` does.
+ *
+ * @param header The JSON object to send.
+ * @param payload The bytes to append, if any.
+ * @returns The packed bytes.
+ *
+ * @example
+ * ```ts
+ * import { packMessage, unpackMessage } from "@meshagent/api";
+ * const bytes = packMessage({ hello: "world" }, new Uint8Array([1, 2, 3]));
+ * const { header, payload } = unpackMessage(bytes);
+ * console.assert(header.hello === "world" && payload.length === 3);
+ * ```
+ */
+export function packMessage(header: JsonObject, payload?: Uint8Array): Uint8Array {
+  const json = encoder.encode(JSON.stringify(header));
+  const extra = payload?.length ?? 0;
+  const out = new Uint8Array(8 + json.length + extra);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, Math.floor(json.length / 0x1_0000_0000));
+  view.setUint32(4, json.length >>> 0);
+  out.set(json, 8);
+  if (extra > 0) out.set(payload!, 8 + json.length);
+  return out;
+}
+
+/**
+ * Takes a packed message apart. The header must be a JSON object; a top-level `__meshagent__` key
+ * (trace context added by the Python SDK) is removed.
+ *
+ * @param data The packed bytes.
+ * @returns The header and the payload (a view into `data`, not a copy).
+ * @throws {ProtocolError} When the bytes are too short, the length is out of range, or the header
+ * is not a UTF-8 JSON object.
+ *
+ * @example
+ * ```ts
+ * import { packMessage, unpackMessage } from "@meshagent/api";
+ * const { header, payload } = unpackMessage(packMessage({ type: "empty" }));
+ * console.assert(header.type === "empty" && payload.length === 0);
+ * ```
+ */
+export function unpackMessage(data: Uint8Array): PackedMessage {
+  if (data.length < 8) {
+    throw new ProtocolError(`packed message is ${data.length} bytes; it needs at least 8`);
+  }
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const high = view.getUint32(0);
+  const low = view.getUint32(4);
+  const length = high * 0x1_0000_0000 + low;
+  if (length > data.length - 8) {
+    throw new ProtocolError(
+      `packed message header length ${length} exceeds the ${data.length - 8} bytes present`,
+    );
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(decoder.decode(data.subarray(8, 8 + length)));
+  } catch (e) {
+    throw new ProtocolError(`packed message header is not valid UTF-8 JSON: ${errorText(e)}`);
+  }
+  if (header === null || typeof header !== "object" || Array.isArray(header)) {
+    throw new ProtocolError("packed message header must be a JSON object");
+  }
+  const obj = header as JsonObject;
+  if ("__meshagent__" in obj) delete obj.__meshagent__;
+  const payload = 8 + length === data.length ? EMPTY : data.subarray(8 + length);
+  return { header: obj, payload };
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

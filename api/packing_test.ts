@@ -1,0 +1,58 @@
+import assert from "node:assert/strict";
+import { packMessage, unpackMessage } from "./packing.ts";
+import { ProtocolError } from "./errors.ts";
+
+Deno.test("packing round trips a header and a payload", () => {
+  const payload = new Uint8Array([0, 1, 2, 255]);
+  const packed = packMessage({ a: 1, nested: { b: [true, null] }, s: "ünïcødé" }, payload);
+  const { header, payload: back } = unpackMessage(packed);
+  assert.deepEqual(header, { a: 1, nested: { b: [true, null] }, s: "ünïcødé" });
+  assert.deepEqual(back, payload);
+});
+
+Deno.test("packing writes the 8-byte big-endian length then JSON", () => {
+  const packed = packMessage({});
+  assert.deepEqual(packed, new Uint8Array([0, 0, 0, 0, 0, 0, 0, 2, 0x7b, 0x7d]));
+});
+
+Deno.test("packing omits undefined keys", () => {
+  const { header } = unpackMessage(packMessage({ a: undefined, b: 2 }));
+  assert.deepEqual(header, { b: 2 });
+});
+
+Deno.test("unpacking strips the Python SDK's __meshagent__ trace key", () => {
+  const { header } = unpackMessage(
+    packMessage({ status: "ready", __meshagent__: { v: 1, otel: { traceparent: "00-x" } } }),
+  );
+  assert.deepEqual(header, { status: "ready" });
+});
+
+Deno.test("unpacking rejects malformed input with a ProtocolError", () => {
+  const cases: [Uint8Array, RegExp][] = [
+    [new Uint8Array(3), /at least 8/],
+    [new Uint8Array([0, 0, 0, 0, 0, 0, 0, 50, 0x7b]), /exceeds/],
+    [new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), /exceeds/],
+    [packRaw("[1,2]"), /JSON object/],
+    [packRaw("null"), /JSON object/],
+    [packRaw("{nope"), /not valid UTF-8 JSON/],
+    [packRawBytes(new Uint8Array([0xc3, 0x28])), /not valid UTF-8 JSON/],
+  ];
+  for (const [data, pattern] of cases) {
+    assert.throws(() => unpackMessage(data), (e: unknown) => {
+      assert.ok(e instanceof ProtocolError);
+      assert.match((e as Error).message, pattern);
+      return true;
+    });
+  }
+});
+
+function packRaw(text: string): Uint8Array {
+  return packRawBytes(new TextEncoder().encode(text));
+}
+
+function packRawBytes(json: Uint8Array): Uint8Array {
+  const out = new Uint8Array(8 + json.length);
+  new DataView(out.buffer).setUint32(4, json.length);
+  out.set(json, 8);
+  return out;
+}

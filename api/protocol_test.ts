@@ -1,0 +1,151 @@
+import assert from "node:assert/strict";
+import { EmptyContent, JsonContent, TextContent, unpackContent } from "./content.ts";
+import { ConnectionClosedError, ProtocolError, RequestTimeoutError, RoomError } from "./errors.ts";
+import { encodePackets } from "./framing.ts";
+import { packMessage, unpackMessage } from "./packing.ts";
+import { Protocol } from "./protocol.ts";
+
+function pair(): [Protocol, Protocol] {
+  const peer: { b?: Protocol } = {};
+  const a = new Protocol({
+    send: (f) => queueMicrotask(() => peer.b!.receive(f)),
+    close: () => peer.b!.closed(1000),
+  });
+  const b = new Protocol({
+    send: (f) => queueMicrotask(() => a.receive(f)),
+    close: () => a.closed(1000),
+  });
+  peer.b = b;
+  return [a, b];
+}
+
+Deno.test("protocol correlates responses by id, in any order", async () => {
+  const [client, server] = pair();
+  const held: number[] = [];
+  server.on("slow", (m) => {
+    held.push(m.id);
+  });
+  server.on("fast", (m) => server.respond(m.id, new TextContent("fast")));
+  const slow = client.request("slow", packMessage({}));
+  const fast = await client.request("fast", packMessage({}));
+  assert.ok(fast instanceof TextContent && fast.text === "fast");
+  assert.equal(held.length, 1);
+  server.respond(held[0], new JsonContent({ ok: true }));
+  const slowResult = await slow;
+  assert.deepEqual((slowResult as JsonContent).json, { ok: true });
+  assert.equal(client.pendingRequests, 0);
+});
+
+Deno.test("protocol ids start at 0 and increase", async () => {
+  const [client, server] = pair();
+  const ids: number[] = [];
+  server.on("x", (m) => {
+    ids.push(m.id);
+    server.respond(m.id, new EmptyContent());
+  });
+  await client.request("x", packMessage({}));
+  await client.request("x", packMessage({}));
+  assert.deepEqual(ids, [0, 1]);
+});
+
+Deno.test("protocol turns an error response into a RoomError with its code", async () => {
+  const [client, server] = pair();
+  server.on("fail", (m) => {
+    server.send("__response__", packMessage({ type: "error", text: "nope", code: 1003 }), m.id);
+  });
+  await assert.rejects(client.request("fail", packMessage({})), (e: unknown) => {
+    assert.ok(e instanceof RoomError);
+    assert.equal((e as RoomError).code, 1003);
+    assert.equal((e as Error).message, "nope");
+    return true;
+  });
+});
+
+Deno.test("protocol request times out and ignores the late answer", async () => {
+  const [client, server] = pair();
+  let id = -1;
+  server.on("x", (m) => {
+    id = m.id;
+  });
+  await assert.rejects(client.request("x", packMessage({}), { timeout: 20 }), RequestTimeoutError);
+  server.respond(id, new EmptyContent()); // late; must be ignored without error
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(client.pendingRequests, 0);
+});
+
+Deno.test("protocol request can be cancelled with a signal", async () => {
+  const [client, server] = pair();
+  server.on("x", () => {});
+  const controller = new AbortController();
+  const p = client.request("x", packMessage({}), { signal: controller.signal });
+  controller.abort(new Error("user cancelled"));
+  await assert.rejects(p, /user cancelled/);
+  assert.equal(client.pendingRequests, 0);
+});
+
+Deno.test("protocol fails pending requests when the channel closes", async () => {
+  const [client, server] = pair();
+  server.on("x", () => {});
+  const p = client.request("x", packMessage({}));
+  await new Promise((r) => setTimeout(r, 1));
+  client.closed(1006, "network lost");
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof ConnectionClosedError);
+    assert.equal((e as ConnectionClosedError).closeCode, 1006);
+    assert.match((e as Error).message, /network lost/);
+    return true;
+  });
+  await assert.rejects(client.request("x", packMessage({})), ConnectionClosedError);
+  assert.throws(() => client.send("x", new Uint8Array()), ConnectionClosedError);
+});
+
+Deno.test("protocol reports malformed frames and unknown types without throwing", async () => {
+  const errors: unknown[] = [];
+  const p = new Protocol({ send: () => {}, close: () => {} });
+  p.onError((e) => errors.push(e));
+  p.receive(new Uint8Array(3));
+  for (const f of encodePackets({ id: 1, type: "nobody.handles.this", data: new Uint8Array() })) {
+    p.receive(f);
+  }
+  p.on("boom", () => {
+    throw new Error("handler failed");
+  });
+  p.on("async-boom", () => Promise.reject(new Error("async handler failed")));
+  for (const type of ["boom", "async-boom"]) {
+    for (const f of encodePackets({ id: 2, type, data: new Uint8Array() })) p.receive(f);
+  }
+  await new Promise((r) => setTimeout(r, 1));
+  assert.equal(errors.length, 4);
+  assert.ok(errors[0] instanceof ProtocolError);
+  assert.match(String(errors[1]), /no handler for message type nobody.handles.this/);
+  assert.match(String(errors[2]), /handler failed/);
+  assert.match(String(errors[3]), /async handler failed/);
+});
+
+Deno.test("protocol keeps dispatching while a handler awaits", async () => {
+  const [client, server] = pair();
+  let release!: () => void;
+  const gate = new Promise<void>((r) => release = r);
+  server.on("wait", async (m) => {
+    await gate;
+    server.respond(m.id, new TextContent("waited"));
+  });
+  server.on("now", (m) => server.respond(m.id, new TextContent("now")));
+  const waiting = client.request("wait", packMessage({}));
+  const now = await client.request("now", packMessage({}));
+  assert.equal((now as TextContent).text, "now");
+  release();
+  assert.equal(((await waiting) as TextContent).text, "waited");
+});
+
+Deno.test("protocol carries large messages across many packets", async () => {
+  const [client, server] = pair();
+  const big = new Uint8Array(300_000).map((_, i) => i % 251);
+  server.on("echo", (m) => {
+    const { payload } = unpackMessage(m.data);
+    server.send("__response__", packMessage({ type: "binary", headers: {} }, payload), m.id);
+  });
+  const reply = await client.request("echo", packMessage({}, big));
+  assert.deepEqual(reply.payload, big);
+  assert.ok(unpackContent(reply.pack()).payload.length === big.length);
+});

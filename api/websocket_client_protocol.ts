@@ -1,0 +1,327 @@
+import { ConnectionClosedError, RoomError } from "./errors.ts";
+import { EventEmitter } from "./event_emitter.ts";
+import { Protocol, type ProtocolChannel, type ProtocolOptions } from "./protocol.ts";
+
+/** How the participant token travels in the WebSocket handshake. */
+export type TokenTransport = "header" | "subprotocol" | "query";
+
+/** The subprotocol prefix under which browsers present the token. */
+export const ROOM_SUBPROTOCOL_PREFIX = "meshagent-room.";
+
+/** Options of a {@linkcode WebSocketClientProtocol}. */
+export interface WebSocketClientProtocolOptions extends ProtocolOptions {
+  /** The room URL, `ws(s)://host/rooms/<room>`. */
+  url: string;
+  /** The participant token (JWT). */
+  token: string;
+  /**
+   * How the token is sent: `header` (`Authorization: Bearer`, the default on Deno and Node),
+   * `subprotocol` (`meshagent-room.<jwt>`, the default in browsers, which cannot set headers) or
+   * `query` (`?token=`, as the npm client 0.39.9 does).
+   */
+  tokenTransport?: TokenTransport;
+  /**
+   * How long (ms) to keep retrying a lost or failing connection before giving up; `0` disables
+   * retries, `null` retries forever. Default 300000 (5 minutes), so that a dead server ends a
+   * client instead of leaving it waiting unseen.
+   */
+  reconnectTimeout?: number | null;
+}
+
+/** Events of a {@linkcode WebSocketClientProtocol}. */
+export interface WebSocketClientProtocolEvents {
+  /** A socket opened (the first one, or one after a reconnect). */
+  open: { reconnect: boolean };
+  /** A socket was lost and reconnecting starts. */
+  disconnected: { code?: number; reason?: string };
+  /** The connection is over for good: closed by either side or given up on. */
+  closed: { code?: number; reason?: string; error?: RoomError };
+}
+
+/** A WebSocket handshake that the server refused with a status that must not be retried. */
+export class HandshakeRejectedError extends RoomError {
+  /** The HTTP status (403, 404 or 423). */
+  readonly status: number;
+
+  /**
+   * Creates the value.
+   *
+   * @param status The HTTP status.
+   * @param message What the server or the transport said.
+   */
+  constructor(status: number, message: string) {
+    super(`websocket connect failed with status ${status}: ${message}`, 1001);
+    this.name = "HandshakeRejectedError";
+    this.status = status;
+  }
+}
+
+const NON_RETRYABLE = new Set([403, 404, 423]);
+
+function isDeno(): boolean {
+  return typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
+}
+
+function isNode(): boolean {
+  const p = (globalThis as { process?: { release?: { name?: string } } }).process;
+  return !isDeno() && p?.release?.name === "node";
+}
+
+function defaultTransport(): TokenTransport {
+  return isDeno() || isNode() ? "header" : "subprotocol";
+}
+
+/** Backoff before retry `n` (0-based): min(30 s, 0.5 s × 2^n). */
+function backoff(retry: number): number {
+  return Math.min(30_000, 500 * 2 ** retry);
+}
+
+interface Attempt {
+  socket: WebSocket;
+}
+
+/**
+ * A {@linkcode Protocol} over a WebSocket to a room, with the reconnect rules of the official
+ * clients: handshake statuses 403, 404 and 423 are final; a close with code 1000 is final; any
+ * other close or a network error reconnects with backoff `min(30 s, 0.5 s × 2^n)` until
+ * `reconnectTimeout` runs out. Requests pending on a lost socket fail; they are not replayed.
+ *
+ * @example
+ * ```ts
+ * import { WebSocketClientProtocol } from "@meshagent/api";
+ * const protocol = new WebSocketClientProtocol({
+ *   url: "ws://127.0.0.1:9/rooms/demo",
+ *   token: "not-a-real-token",
+ *   reconnectTimeout: 0,
+ * });
+ * try {
+ *   await protocol.connect();
+ * } catch (e) {
+ *   console.log("no server there:", (e as Error).message);
+ * }
+ * ```
+ */
+export class WebSocketClientProtocol extends Protocol {
+  /** Connection events. */
+  readonly events: EventEmitter<WebSocketClientProtocolEvents> = new EventEmitter();
+  readonly #url: string;
+  readonly #token: string;
+  readonly #transport: TokenTransport;
+  readonly #reconnectTimeout: number | null;
+  #socket?: WebSocket;
+  #disposed = false;
+  #connected = false;
+  #abort = new AbortController();
+
+  /**
+   * Creates the value.
+   * @param options Where to connect, the token and the reconnect policy.
+   */
+  constructor(options: WebSocketClientProtocolOptions) {
+    const holder: { socket?: WebSocket } = {};
+    const channel: ProtocolChannel = {
+      send(frame) {
+        const socket = holder.socket;
+        if (!socket || socket.readyState !== WebSocket.OPEN) {
+          throw new ConnectionClosedError("the room connection is not open");
+        }
+        socket.send(frame);
+      },
+      close(code, reason) {
+        holder.socket?.close(code, reason);
+      },
+    };
+    super(channel, options);
+    this.#holder = holder;
+    this.#url = options.url;
+    this.#token = options.token;
+    this.#transport = options.tokenTransport ?? defaultTransport();
+    this.#reconnectTimeout = options.reconnectTimeout === undefined
+      ? 300_000
+      : options.reconnectTimeout;
+    // A fresh protocol counts as closed until a socket opens.
+    this.closed();
+  }
+
+  readonly #holder: { socket?: WebSocket };
+
+  /** The room URL. */
+  get url(): string {
+    return this.#url;
+  }
+
+  /** True while a socket is open. */
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  /**
+   * Opens the first socket, retrying transient failures within `reconnectTimeout`.
+   *
+   * @param signal Aborts the attempt.
+   * @throws {HandshakeRejectedError} When the server refused the token or the room (403/404/423).
+   * @throws {ConnectionClosedError} When every attempt failed within the reconnect timeout.
+   */
+  async connect(signal?: AbortSignal): Promise<void> {
+    if (this.#disposed) throw new ConnectionClosedError("the protocol was disposed");
+    await this.#openWithRetry(false, signal);
+  }
+
+  async #openWithRetry(reconnect: boolean, signal?: AbortSignal): Promise<void> {
+    const started = Date.now();
+    let retry = 0;
+    const limit = this.#reconnectTimeout;
+    const signals = [this.#abort.signal, ...(signal ? [signal] : [])];
+    const combined = AbortSignal.any(signals);
+    // When the limit is null, even the first attempt waits 0.5 s after a lost connection, as the
+    // official clients do; a first connect does not wait.
+    if (reconnect && limit === null) await sleep(500, combined);
+    while (true) {
+      let failure: RoomError;
+      try {
+        const attempt = await this.#open(combined);
+        this.#attach(attempt, reconnect);
+        return;
+      } catch (e) {
+        if (e instanceof HandshakeRejectedError) throw e;
+        if (combined.aborted) {
+          throw new ConnectionClosedError("connecting was cancelled");
+        }
+        failure = e instanceof RoomError ? e : new ConnectionClosedError(String(e));
+      }
+      const elapsed = Date.now() - started;
+      const delay = backoff(retry++);
+      if (limit !== null && elapsed + delay > limit) throw failure;
+      await sleep(delay, combined).catch(() => {
+        throw new ConnectionClosedError("connecting was cancelled");
+      });
+    }
+  }
+
+  #open(signal: AbortSignal): Promise<Attempt> {
+    return new Promise((resolve, reject) => {
+      let url = this.#url;
+      let socket: WebSocket;
+      try {
+        if (this.#transport === "query") {
+          const u = new URL(url);
+          u.searchParams.set("token", this.#token);
+          url = u.toString();
+          socket = new WebSocket(url);
+        } else if (this.#transport === "subprotocol") {
+          socket = new WebSocket(url, [ROOM_SUBPROTOCOL_PREFIX + this.#token]);
+        } else {
+          // Deno (and Node's WebSocket) accept an options object with headers.
+          const Ctor = WebSocket as unknown as new (
+            url: string,
+            options: { headers: Record<string, string> },
+          ) => WebSocket;
+          socket = new Ctor(url, { headers: { authorization: `Bearer ${this.#token}` } });
+        }
+      } catch (e) {
+        reject(new ConnectionClosedError(`cannot open ${url}: ${(e as Error).message}`));
+        return;
+      }
+      socket.binaryType = "arraybuffer";
+      let errorText = "";
+      const onAbort = () => {
+        socket.close();
+        reject(new ConnectionClosedError("connecting was cancelled"));
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      socket.onopen = () => {
+        signal.removeEventListener("abort", onAbort);
+        socket.onopen = socket.onerror = socket.onclose = null;
+        resolve({ socket });
+      };
+      socket.onerror = (e) => {
+        errorText = (e as ErrorEvent).message ?? "";
+      };
+      socket.onclose = (e) => {
+        signal.removeEventListener("abort", onAbort);
+        const match = /status code:? (\d{3})/i.exec(errorText);
+        const status = match ? Number(match[1]) : undefined;
+        if (status !== undefined && NON_RETRYABLE.has(status)) {
+          reject(new HandshakeRejectedError(status, errorText));
+        } else {
+          reject(
+            new ConnectionClosedError(
+              `cannot connect to ${this.#url}: ${errorText || e.reason || `closed with ${e.code}`}`,
+              e.code,
+            ),
+          );
+        }
+      };
+    });
+  }
+
+  #attach(attempt: Attempt, reconnect: boolean): void {
+    const socket = attempt.socket;
+    this.#socket = socket;
+    this.#holder.socket = socket;
+    this.reopen();
+    this.#connected = true;
+    socket.onmessage = (e) => {
+      const data = e.data;
+      if (data instanceof ArrayBuffer) this.receive(new Uint8Array(data));
+      else if (typeof data === "string") this.receive(new TextEncoder().encode(data));
+    };
+    socket.onclose = (e) => this.#lost(socket, e.code, e.reason);
+    socket.onerror = () => {};
+    this.events.emit("open", { reconnect });
+  }
+
+  #lost(socket: WebSocket, code: number, reason: string): void {
+    if (socket !== this.#socket) return;
+    this.#connected = false;
+    this.#socket = undefined;
+    this.#holder.socket = undefined;
+    this.closed(code, reason);
+    if (this.#disposed || code === 1000 || this.#reconnectTimeout === 0) {
+      this.events.emit("closed", { code, reason });
+      return;
+    }
+    this.events.emit("disconnected", { code, reason });
+    this.#openWithRetry(true).catch((e) => {
+      const error = e instanceof RoomError ? e : new ConnectionClosedError(String(e));
+      this.events.emit("closed", { code, reason, error });
+    });
+  }
+
+  /**
+   * Closes the socket with code 1000 and stops reconnecting. Pending requests fail.
+   */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#abort.abort();
+    const socket = this.#socket;
+    this.#socket = undefined;
+    this.#holder.socket = undefined;
+    this.#connected = false;
+    if (socket) {
+      socket.onmessage = null;
+      socket.onclose = null;
+      try {
+        socket.close(1000);
+      } catch { /* already closing */ }
+    }
+    this.closed(1000, "disposed");
+    this.events.emit("closed", { code: 1000, reason: "disposed" });
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}

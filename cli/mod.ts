@@ -1,0 +1,5 @@
+/**
+ * The `meshagent` command-line interface.
+ *
+ * @module
+ */

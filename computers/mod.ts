@@ -1,0 +1,5 @@
+/**
+ * Browser and computer control for agents.
+ *
+ * @module
+ */

@@ -1,0 +1,5 @@
+/**
+ * The self-hostable MeshAgent room server.
+ *
+ * @module
+ */
