@@ -19,3 +19,7 @@ export * from "./content.ts";
 export * from "./event_emitter.ts";
 export * from "./protocol.ts";
 export * from "./websocket_client_protocol.ts";
+export * from "./api_scope.ts";
+export * from "./participant_token.ts";
+export * from "./api_key.ts";
+export * from "./room_url.ts";
