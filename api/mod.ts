@@ -23,3 +23,5 @@ export * from "./api_scope.ts";
 export * from "./participant_token.ts";
 export * from "./api_key.ts";
 export * from "./room_url.ts";
+export * from "./mesh_schema.ts";
+export * from "./mesh_document.ts";

@@ -1,0 +1,148 @@
+// Private: helpers for document JSON (spec §2.9) shared by MeshSchema and MeshDocument.
+import type { JsonObject } from "./packing.ts";
+import {
+  ELEMENT_ID_ATTRIBUTE,
+  type ElementType,
+  type MeshSchema,
+  MeshSchemaValidationError,
+  type SimpleValueType,
+} from "./mesh_schema.ts";
+
+export function typeOfScalar(value: unknown): SimpleValueType | undefined {
+  if (value === null) return "null";
+  if (typeof value === "string") return "string";
+  if (typeof value === "number") return Number.isFinite(value) ? "number" : undefined;
+  if (typeof value === "boolean") return "boolean";
+  return undefined;
+}
+
+export function isPlainObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value) &&
+    !(value instanceof Uint8Array);
+}
+
+/**
+ * Returns the content object of document JSON: unwraps `{"<root>": {...}}`, else takes the
+ * object as the root's content.
+ */
+export function unwrapRootJson(schema: MeshSchema, json: unknown): JsonObject {
+  if (!isPlainObject(json)) {
+    throw new MeshSchemaValidationError(
+      `document JSON must be an object like {"${schema.rootTagName}": {...}}`,
+      { element: schema.rootTagName },
+    );
+  }
+  const keys = Object.keys(json);
+  if (keys.length === 1 && keys[0] === schema.rootTagName && isPlainObject(json[keys[0]])) {
+    return json[keys[0]] as JsonObject;
+  }
+  return json;
+}
+
+/** Returns `[tag, content]` of element JSON `{"<tag>": {...}}`, or throws. */
+export function splitElementJson(json: unknown, where: string): [string, JsonObject] {
+  if (!isPlainObject(json) || Object.keys(json).length !== 1) {
+    throw new MeshSchemaValidationError(
+      `${where}: an element must be an object with a single key, its tag: {"<tag>": {...}}`,
+      { element: where },
+    );
+  }
+  const [tag, content] = Object.entries(json)[0];
+  if (!isPlainObject(content)) {
+    throw new MeshSchemaValidationError(
+      `${where}: the value of element "${tag}" must be an object of attributes and children`,
+      { element: tag },
+    );
+  }
+  return [tag, content];
+}
+
+/** The key of the child list of `text` elements whose type declares no child property. */
+export const TEXT_CHILDREN_KEY = "children";
+
+/** Returns the key of an element's child list in document JSON, if it has one. */
+export function childListKey(type: ElementType): string | undefined {
+  return type.childProperty?.name ?? (type.tagName === "text" ? TEXT_CHILDREN_KEY : undefined);
+}
+
+/** Tells whether a child list entry is a text run `{"text":{"delta":[...]}}`. */
+export function isTextRunJson(json: unknown): json is { text: { delta: unknown[] } } {
+  if (!isPlainObject(json)) return false;
+  const keys = Object.keys(json);
+  if (keys.length !== 1 || keys[0] !== "text") return false;
+  const inner = json.text;
+  return isPlainObject(inner) && Object.keys(inner).length === 1 && Array.isArray(inner.delta);
+}
+
+export function validateElementJson(
+  schema: MeshSchema,
+  type: ElementType,
+  content: JsonObject,
+  label: string,
+  checkValues: boolean,
+): void {
+  const listKey = childListKey(type);
+  for (const [key, value] of Object.entries(content)) {
+    if (key === ELEMENT_ID_ATTRIBUTE) {
+      if (typeof value !== "string" || value === "") {
+        throw new MeshSchemaValidationError(`${label}: "$id" must be a non-empty string`, {
+          element: label,
+          attribute: key,
+        });
+      }
+      continue;
+    }
+    if (key === listKey) {
+      if (!Array.isArray(value)) {
+        throw new MeshSchemaValidationError(
+          `${label}: child list "${key}" must be an array of elements`,
+          { element: label, attribute: key },
+        );
+      }
+      value.forEach((child, i) => {
+        const at = `${label}.${key}[${i}]`;
+        if (type.tagName === "text" && isTextRunJson(child)) return;
+        const [tag, childContent] = splitElementJson(child, at);
+        if (!type.childProperty?.isTagAllowed(tag)) {
+          throw new MeshSchemaValidationError(
+            `${at}: "${tag}" is not allowed in "${type.tagName}"` +
+              (type.childProperty
+                ? ` (allowed: ${type.childProperty.childTagNames.join(", ")})`
+                : " (it has no child property)"),
+            { element: label, attribute: key },
+          );
+        }
+        validateElementJson(schema, schema.element(tag), childContent, `${at}.${tag}`, checkValues);
+      });
+      continue;
+    }
+    const prop = type.property(key);
+    if (!prop || prop.kind !== "value") {
+      throw new MeshSchemaValidationError(
+        `${label}: attribute "${key}" is not declared by element type "${type.tagName}"`,
+        { element: label, attribute: key },
+      );
+    }
+    if (checkValues) {
+      const problem = prop.problemWith(value);
+      if (problem) {
+        throw new MeshSchemaValidationError(
+          `${label}: attribute "${key}": ${problem}`,
+          { element: label, attribute: key },
+        );
+      }
+    }
+  }
+}
+
+/** A short description of a value for error messages. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return "undefined";
+  if (value instanceof Uint8Array) return `bytes (${value.length})`;
+  try {
+    const s = JSON.stringify(value);
+    return s.length > 60 ? s.slice(0, 57) + "..." : s;
+  } catch {
+    return String(value);
+  }
+}
