@@ -1,5 +1,17 @@
 /**
- * Adapters to LLM providers (OpenAI, Anthropic), MCP and LiveKit.
+ * `@meshagent/adapters`: adapters between MeshAgent and other systems, one sub-entry point each.
+ *
+ * - `@meshagent/adapters/mcp`: the tools of an MCP server (stdio or streamable HTTP) as a
+ *   MeshAgent toolkit (`MCPToolkit`, `MCPTool`, `MCPClientConnection`).
+ *
+ * More sub-entry points follow: `./openai` and `./anthropic` (LLM adapters) and `./livekit`.
+ * This entry point itself exports nothing; import the sub-entry point you need.
+ *
+ * @example
+ * ```ts
+ * import { MCPToolkit } from "@meshagent/adapters/mcp";
+ * console.assert(typeof MCPToolkit.stdio === "function");
+ * ```
  *
  * @module
  */
