@@ -1,0 +1,430 @@
+import {
+  type ApiScope,
+  type Content,
+  contentFromJson,
+  ControlCloseStatus,
+  ControlContent,
+  EmptyContent,
+  ErrorCode,
+  ErrorContent,
+  type JsonObject,
+  packMessage,
+  Protocol,
+  type ProtocolMessage,
+  RESPONSE_TYPE,
+  RoomError,
+  unpackMessage,
+} from "@meshagent/api";
+import { InputStream } from "./_input_stream.ts";
+import { Participant } from "./participant.ts";
+import type { Room } from "./room.ts";
+import type { ToolContext, ToolResult } from "./room_toolkit.ts";
+
+/** Who is connecting, from the admitted token. */
+export interface ConnectionIdentity {
+  /** The token's `name`. */
+  name: string;
+  /** The token's role (`user` by default). */
+  role: string;
+  /** The token's API scope, or null without an `api` grant. */
+  scope: ApiScope | null;
+}
+
+/** Limits of one connection. */
+export interface ConnectionLimits {
+  /** Largest incoming message in bytes; a bigger one closes the socket with 1009. */
+  maxMessageSize: number;
+  /** Largest send backlog in bytes; a socket over it is closed with 1008 (slow consumer). */
+  maxBufferedAmount: number;
+}
+
+const EMPTY_RESPONSE = new EmptyContent().pack();
+const CONTROL_OPEN = ControlContent.open();
+/** [impl] bufferedAmount is an op call in Deno: read it once every this many frames. */
+const BUFFER_CHECK_EVERY = 16;
+/** [impl] Quiet time before a socket closed for its input really closes (see closeAfterDrain). */
+const DRAIN_QUIET_MS = 50;
+/** [impl] The longest a socket closed for its input keeps draining. */
+const DRAIN_MAX_MS = 2000;
+
+function isObject(value: unknown): value is JsonObject {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+function isAsyncIterable(value: ToolResult): value is AsyncIterable<Content> {
+  return typeof (value as Partial<AsyncIterable<Content>>)[Symbol.asyncIterator] === "function";
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * Serves one admitted WebSocket as a participant of `room`: wires the socket to a
+ * {@linkcode Protocol}, sends `room_ready` and `connected` once the socket opens, dispatches
+ * requests, and on close removes the participant and calls `onEnd` exactly once.
+ *
+ * @param socket The upgraded server-side socket (not open yet).
+ * @param room The room it joins.
+ * @param identity Name, role and scope from the token.
+ * @param limits Message and backlog limits.
+ * @param onEnd Called once when the connection is over (the room may end then).
+ * @returns The participant.
+ */
+export function serveConnection(
+  socket: WebSocket,
+  room: Room,
+  identity: ConnectionIdentity,
+  limits: ConnectionLimits,
+  onEnd: (participant: Participant) => void,
+): Participant {
+  socket.binaryType = "arraybuffer";
+  let frames = 0;
+  // deno-lint-ignore prefer-const
+  let participant: Participant;
+  const protocol = new Protocol({
+    send(frame) {
+      if (socket.readyState !== WebSocket.OPEN) return; // closing: the protocol learns it shortly
+      socket.send(frame);
+      if (++frames >= BUFFER_CHECK_EVERY) {
+        frames = 0;
+        if (socket.bufferedAmount > limits.maxBufferedAmount) {
+          // [impl] Slow consumer: closing beats growing memory forever. 1008 (policy) makes the
+          // TS client reconnect and start clean.
+          participant.close(1008, "slow consumer: the send backlog exceeded its limit");
+        }
+      }
+    },
+    close(code, reason) {
+      try {
+        socket.close(code, reason);
+      } catch { /* already closed */ }
+    },
+  }, { maxMessageSize: limits.maxMessageSize });
+
+  participant = new Participant({
+    id: crypto.randomUUID(),
+    name: identity.name,
+    role: identity.role,
+    scope: identity.scope,
+    protocol,
+  });
+
+  /** Open tool calls with streamed input, by tool call id. Per connection; dies with it. */
+  const calls = new Map<string, InputStream>();
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    for (const stream of calls.values()) stream.end();
+    calls.clear();
+    room.leave(participant);
+    onEnd(participant);
+  };
+  protocol.onClose(end);
+
+  const respond = (id: number, content: Content) => {
+    if (protocol.isClosed) return; // the caller is gone: nobody waits for this answer
+    protocol.send(RESPONSE_TYPE, content.type === "empty" ? EMPTY_RESPONSE : content.pack(), id);
+  };
+  const respondError = (id: number, text: string, code: number) => {
+    respond(id, new ErrorContent(text, code));
+  };
+  const fail = (id: number, e: unknown) => {
+    if (e instanceof RoomError) {
+      respond(id, new ErrorContent(e.message, e.code ?? ErrorCode.OPERATION_FAILED));
+    } else {
+      console.error(`room ${room.name}: request ${id} failed:`, e);
+      respond(id, new ErrorContent(`internal error: ${message(e)}`, ErrorCode.OPERATION_FAILED));
+    }
+  };
+
+  // Closing after the peer's burst drained. [impl] Deno resets the TCP connection when a server
+  // socket closes while data frames are still arriving, and the close code and reason are lost.
+  // So a socket to be closed for what it sent first ignores its input until it has been quiet
+  // for DRAIN_QUIET_MS (at most DRAIN_MAX_MS), then closes.
+  let drain: { timer: ReturnType<typeof setTimeout>; deadline: number; fire: () => void } | null =
+    null;
+  const closeAfterDrain = (code: number, reason: string) => {
+    if (drain || protocol.isClosed) return;
+    const fire = () => {
+      drain = null;
+      participant.close(code, reason);
+    };
+    drain = { timer: setTimeout(fire, DRAIN_QUIET_MS), deadline: Date.now() + DRAIN_MAX_MS, fire };
+  };
+  const drained = () => {
+    if (!drain) return;
+    clearTimeout(drain.timer);
+    if (Date.now() >= drain.deadline) drain.fire();
+    else drain.timer = setTimeout(drain.fire, DRAIN_QUIET_MS);
+  };
+
+  protocol.onError((error) => {
+    // Malformed frames are ignored (never a crash). A message over the limit closes only this
+    // socket with 1009. [impl] The assembler signals the limit with a ProtocolError whose text
+    // says "exceeds the limit".
+    if (error instanceof RoomError && /exceeds the limit/.test(error.message)) {
+      closeAfterDrain(1009, `message too big: the limit is ${limits.maxMessageSize} bytes`);
+    }
+  });
+
+  protocol.onUnhandled((m) => {
+    respondError(m.id, `unsupported request type ${m.type}`, ErrorCode.INVALID_REQUEST);
+  });
+
+  protocol.on("set_attributes", (m) => {
+    // Fire-and-forget (§4.4): no response, malformed input is ignored.
+    let header: JsonObject;
+    try {
+      header = unpackMessage(m.data).header;
+    } catch {
+      return;
+    }
+    room.setAttributes(participant, header);
+  });
+
+  // §7 hosted-toolkit answers: routing comes with the toolkit registry; until then they are
+  // dropped (they never get a response).
+  protocol.on("room.tool_call_response", () => {});
+  protocol.on("room.tool_call_response_chunk", () => {});
+
+  protocol.on("room.invoke_tool", (m) => invoke(m));
+  protocol.on("room.tool_call_request_chunk", (m) => chunk(m));
+
+  function invoke(m: ProtocolMessage): Promise<void> | void {
+    let header: JsonObject;
+    let payload: Uint8Array;
+    try {
+      ({ header, payload } = unpackMessage(m.data));
+    } catch (e) {
+      return respondError(m.id, `malformed room.invoke_tool: ${message(e)}`, 1002);
+    }
+    const toolkitName = header.toolkit;
+    const toolName = header.tool;
+    if (typeof toolkitName !== "string" || typeof toolName !== "string") {
+      return respondError(
+        m.id,
+        "room.invoke_tool needs string fields toolkit and tool",
+        ErrorCode.INVALID_REQUEST,
+      );
+    }
+    const args = header.arguments;
+    let input: Content;
+    try {
+      if (!isObject(args)) throw new Error("arguments must be a content object");
+      input = contentFromJson(args, payload);
+    } catch (e) {
+      return respondError(
+        m.id,
+        `malformed arguments for ${toolkitName}.${toolName}: ${message(e)}`,
+        ErrorCode.INVALID_REQUEST,
+      );
+    }
+    const scope = participant.scope;
+    if (scope === null) {
+      return respondError(
+        m.id,
+        "permission denied: the participant's token has no api grant",
+        ErrorCode.PERMISSION_DENIED,
+      );
+    }
+    // npm 0.39.9 sends no tool_call_id on unary invokes; streamed ones always carry one.
+    const toolCallId = typeof header.tool_call_id === "string" && header.tool_call_id !== ""
+      ? header.tool_call_id
+      : crypto.randomUUID();
+    const target = header.participant_id ?? null; // null and absent are the same (§2.4)
+
+    // §6.6 resolution order [inferred]: no participant_id and a built-in name → built-in.
+    if (target === null) {
+      const toolkit = room.toolkit(toolkitName);
+      if (toolkit) {
+        const tool = room.tool(toolkitName, toolName);
+        if (!tool) {
+          return respondError(
+            m.id,
+            `tool ${toolName} was not found in toolkit ${toolkitName}`,
+            ErrorCode.NOT_FOUND,
+          );
+        }
+        if (scope[toolkit.surface] == null) {
+          return respondError(
+            m.id,
+            `permission denied: the api grant has no ${toolkit.surface} scope`,
+            ErrorCode.PERMISSION_DENIED,
+          );
+        }
+        return runBuiltin(m.id, toolkitName, toolName, toolCallId, input, scope, tool);
+      }
+    }
+    // §7 participant-hosted toolkits: the routing branch goes here (resolve the host, send
+    // room.tool_call.<toolkit>, relay its answers). Until then only built-ins exist.
+    return respondError(m.id, `toolkit ${toolkitName} was not found`, ErrorCode.NOT_FOUND);
+  }
+
+  async function runBuiltin(
+    id: number,
+    toolkit: string,
+    tool: string,
+    toolCallId: string,
+    input: Content,
+    scope: ApiScope,
+    run: (ctx: ToolContext) => ToolResult | Promise<ToolResult>,
+  ): Promise<void> {
+    let stream: InputStream | undefined;
+    if (input instanceof ControlContent && input.method === "open") {
+      // Registered before anything awaits, so chunks that follow the invoke always find it.
+      stream = new InputStream();
+      calls.get(toolCallId)?.end();
+      calls.set(toolCallId, stream);
+    }
+    const context: ToolContext = {
+      room,
+      participant,
+      scope,
+      toolkit,
+      tool,
+      toolCallId,
+      input,
+      inputStream: stream ?? EMPTY_STREAM,
+      signal: participant.signal,
+    };
+    try {
+      let result: ToolResult;
+      try {
+        // The tool's code up to its first await runs now, in request order.
+        result = await run(context);
+      } catch (e) {
+        return fail(id, e);
+      }
+      if (!isAsyncIterable(result)) return respond(id, result);
+      await streamOutput(id, toolkit, tool, toolCallId, result);
+    } finally {
+      if (stream) {
+        stream.end();
+        if (calls.get(toolCallId) === stream) calls.delete(toolCallId);
+      }
+    }
+  }
+
+  async function streamOutput(
+    id: number,
+    toolkit: string,
+    tool: string,
+    toolCallId: string,
+    output: AsyncIterable<Content>,
+  ): Promise<void> {
+    respond(id, CONTROL_OPEN);
+    const sendChunk = (content: Content) => {
+      if (protocol.isClosed) return;
+      protocol.send(
+        "room.tool_call_response_chunk",
+        packMessage(
+          { tool_call_id: toolCallId, toolkit, tool, chunk: content.toJson() },
+          content.payload,
+        ),
+      );
+    };
+    const iterator = output[Symbol.asyncIterator]();
+    let close = ControlContent.close(ControlCloseStatus.NORMAL);
+    // A tool whose stream does not end when the caller leaves must not keep this loop alive.
+    const signal = participant.signal;
+    let onLeave = () => {};
+    const left = new Promise<IteratorResult<Content>>((resolve) => {
+      onLeave = () => resolve({ done: true, value: undefined });
+    });
+    if (signal.aborted) onLeave();
+    else signal.addEventListener("abort", onLeave, { once: true });
+    try {
+      while (!participant.closed) {
+        const next = await Promise.race([iterator.next(), left]);
+        if (next.done) break;
+        sendChunk(next.value);
+      }
+    } catch (e) {
+      close = ControlContent.close(ControlCloseStatus.INTERNAL_ERROR, message(e));
+    } finally {
+      signal.removeEventListener("abort", onLeave);
+      // Not awaited: a generator suspended at an await only returns once that await settles.
+      if (participant.closed) iterator.return?.()?.catch(() => {});
+    }
+    sendChunk(close);
+  }
+
+  function chunk(m: ProtocolMessage): void {
+    let header: JsonObject;
+    let payload: Uint8Array;
+    try {
+      ({ header, payload } = unpackMessage(m.data));
+    } catch (e) {
+      return respondError(m.id, `malformed room.tool_call_request_chunk: ${message(e)}`, 1002);
+    }
+    const toolCallId = header.tool_call_id;
+    const raw = header.chunk;
+    if (typeof toolCallId !== "string" || !isObject(raw)) {
+      return respondError(
+        m.id,
+        "room.tool_call_request_chunk needs a string tool_call_id and a chunk object",
+        ErrorCode.INVALID_REQUEST,
+      );
+    }
+    let content: Content;
+    try {
+      content = contentFromJson(raw, payload);
+    } catch (e) {
+      return respondError(m.id, `malformed chunk: ${message(e)}`, ErrorCode.INVALID_REQUEST);
+    }
+    const isClose = content instanceof ControlContent && content.method === "close";
+    const stream = calls.get(toolCallId);
+    if (!stream) {
+      // §7: chunks of calls routed to a hosted toolkit get their branch here.
+      // [impl] A close for a call that already ended is normal (the client sends it from a
+      // finally block): answer it quietly.
+      if (isClose) return respond(m.id, EMPTY);
+      return respondError(m.id, `tool call ${toolCallId} is not open`, ErrorCode.INVALID_STATE);
+    }
+    if (isClose) {
+      calls.delete(toolCallId);
+      stream.end();
+      return respond(m.id, EMPTY);
+    }
+    stream.push(content, () => respond(m.id, EMPTY));
+  }
+
+  socket.onmessage = (e) => {
+    if (drain) return drained();
+    const data = e.data;
+    if (data instanceof ArrayBuffer) protocol.receive(new Uint8Array(data));
+    // [impl] Text frames are not part of the protocol (§1.4): ignored.
+  };
+  socket.onclose = (e) => {
+    if (drain) clearTimeout(drain.timer);
+    drain = null;
+    protocol.closed(e.code, e.reason);
+  };
+  socket.onerror = () => {}; // a close event follows
+  socket.onopen = () => {
+    if (protocol.isClosed) return;
+    room.join(participant);
+    participant.sendEvent(
+      "room_ready",
+      packMessage({ room_name: room.name, room_url: room.url, session_id: room.sessionId }),
+    );
+    participant.sendEvent(
+      "connected",
+      packMessage({
+        type: "init",
+        participantId: participant.id,
+        attributes: participant.attributes,
+      }),
+    );
+  };
+  return participant;
+}
+
+const EMPTY = new EmptyContent();
+const EMPTY_STREAM: AsyncIterable<Content> = {
+  [Symbol.asyncIterator]: () => ({
+    next: () => Promise.resolve({ value: undefined, done: true as const }),
+  }),
+};

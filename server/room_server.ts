@@ -1,0 +1,256 @@
+import type { ApiKey } from "@meshagent/api";
+import { admit } from "./_admission.ts";
+import { serveConnection } from "./_connection.ts";
+import { developerToolkit } from "./developer_toolkit.ts";
+import { messagingToolkit } from "./messaging_toolkit.ts";
+import type { Participant } from "./participant.ts";
+import type { QueueStoreFactory } from "./queue_store.ts";
+import { queuesToolkit } from "./queues_toolkit.ts";
+import { Room } from "./room.ts";
+import { isValidRoomName } from "./room_name.ts";
+import type { RoomToolkitFactory } from "./room_toolkit.ts";
+import { sqliteQueueStore } from "./sqlite_queue_store.ts";
+
+/** The server name reported by `GET /`. */
+export const SERVER_NAME = "meshagent-deno-server";
+/** The server version reported by `GET /`. */
+export const SERVER_VERSION = "0.1.0";
+
+/** Options of a {@linkcode RoomServer}. */
+export interface RoomServerOptions {
+  /** The address to listen on (default `127.0.0.1`). */
+  hostname?: string;
+  /** The port (default 8080; 0 picks a free one). */
+  port?: number;
+  /** The data folder; each room keeps its stores under `<dataDir>/rooms/<room>/`. */
+  dataDir: string;
+  /** The API keys whose tokens are trusted (parsed `ma-…` keys). */
+  keys: readonly ApiKey[];
+  /** The largest incoming message in bytes (default 16 MiB); bigger closes the socket (1009). */
+  maxMessageSize?: number;
+  /**
+   * Seconds between server pings; a client that does not answer within that time is dropped
+   * (default 30; 0 disables). Deno sends the pings and handles the pongs itself.
+   */
+  pingInterval?: number;
+  /** The largest send backlog per socket in bytes (default 64 MiB); over it → close 1008. */
+  maxBufferedAmount?: number;
+  /** The public base URL (`https://rooms.example.com`); default: from the request's Host. */
+  publicUrl?: string;
+  /** Called once the server listens. */
+  onListen?: (address: { hostname: string; port: number }) => void;
+  /** The queue store of each room (default: SQLite in the room's data folder). */
+  queueStore?: QueueStoreFactory;
+  /** Extra built-in toolkits, added after messaging, queues and developer. */
+  toolkits?: readonly RoomToolkitFactory[];
+}
+
+interface RoomEntry {
+  room: Room;
+  /** Sockets admitted to the room (open or opening). The room ends when this drops to 0. */
+  refs: number;
+}
+
+/**
+ * The MeshAgent room server: `GET /` answers a JSON banner; `/rooms/{room}` accepts WebSocket
+ * connections of participants that hold a token signed by one of the trusted keys. Rooms are
+ * created on first connect and ended after the last participant leaves.
+ *
+ * It starts listening in the constructor (like `Deno.serve`). Call
+ * {@linkcode RoomServer.shutdown} to stop it.
+ *
+ * @example
+ * ```ts
+ * import { RoomServer } from "@meshagent/server";
+ * import { generateApiKey } from "@meshagent/api";
+ * const dataDir = await Deno.makeTempDir();
+ * const server = new RoomServer({ port: 0, dataDir, keys: [generateApiKey()] });
+ * const banner = await (await fetch(server.url)).json();
+ * console.assert(banner.name === "meshagent-deno-server");
+ * await server.shutdown();
+ * await Deno.remove(dataDir, { recursive: true });
+ * ```
+ */
+export class RoomServer {
+  readonly #server: Deno.HttpServer<Deno.NetAddr>;
+  readonly #keys: Map<string, ApiKey>;
+  readonly #dataDir: string;
+  readonly #maxMessageSize: number;
+  readonly #maxBufferedAmount: number;
+  readonly #pingInterval: number;
+  readonly #publicUrl?: string;
+  readonly #toolkits: readonly RoomToolkitFactory[];
+  readonly #rooms = new Map<string, RoomEntry>();
+  readonly #sockets = new Set<WebSocket>();
+  readonly #roomClosing = new Set<Promise<void>>();
+  #stopping?: Promise<void>;
+
+  /**
+   * Starts listening.
+   *
+   * @param options Address, data folder, trusted keys and limits.
+   */
+  constructor(options: RoomServerOptions) {
+    this.#keys = new Map(options.keys.map((key) => [key.id, key]));
+    this.#dataDir = options.dataDir;
+    this.#maxMessageSize = options.maxMessageSize ?? 16 * 1024 * 1024;
+    this.#maxBufferedAmount = options.maxBufferedAmount ?? 64 * 1024 * 1024;
+    this.#pingInterval = options.pingInterval ?? 30;
+    if (options.publicUrl !== undefined) {
+      this.#publicUrl = options.publicUrl.replace(/^http/, "ws").replace(/\/+$/, "");
+    }
+    const queueStore = options.queueStore ?? sqliteQueueStore;
+    this.#toolkits = [
+      messagingToolkit,
+      (room: Room) => queuesToolkit(room, queueStore),
+      developerToolkit,
+      ...(options.toolkits ?? []),
+    ];
+    const onListen = options.onListen;
+    this.#server = Deno.serve({
+      hostname: options.hostname ?? "127.0.0.1",
+      port: options.port ?? 8080,
+      onListen: (addr) => onListen?.({ hostname: addr.hostname, port: addr.port }),
+    }, (request) => this.#handle(request));
+  }
+
+  /** The bound port. */
+  get port(): number {
+    return this.#server.addr.port;
+  }
+
+  /** The bound address. */
+  get hostname(): string {
+    return this.#server.addr.hostname;
+  }
+
+  /** The HTTP base URL, `http://<hostname>:<port>`. */
+  get url(): string {
+    return `http://${this.hostname}:${this.port}`;
+  }
+
+  /** How many rooms are running. */
+  get roomCount(): number {
+    return this.#rooms.size;
+  }
+
+  /** Resolves when the server stopped. */
+  get finished(): Promise<void> {
+    return this.#server.finished;
+  }
+
+  async #handle(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const path = url.pathname;
+    if (path === "/" && (request.method === "GET" || request.method === "HEAD")) {
+      return Response.json({ name: SERVER_NAME, version: SERVER_VERSION });
+    }
+    if (!path.startsWith("/rooms/")) return text(404, "not found");
+    const name = path.slice(7);
+    if (!isValidRoomName(name)) return text(404, `not found: invalid room name`);
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return text(400, "expected a WebSocket upgrade");
+    }
+    if (this.#stopping) return text(503, "server shutting down");
+    const admission = await admit(request, url, name, this.#keys);
+    if (!admission.ok) return text(admission.status, admission.text);
+    if (this.#stopping) return text(503, "server shutting down");
+
+    // Read what is needed from the request before upgrading: its headers are gone afterwards.
+    const base = this.#publicUrl ?? `ws://${request.headers.get("host") ?? this.#hostPort()}`;
+    const { socket, response } = Deno.upgradeWebSocket(request, {
+      protocol: admission.protocol,
+      idleTimeout: this.#pingInterval,
+    });
+    const entry = this.#acquire(name, base);
+    this.#sockets.add(socket);
+    const token = admission.token;
+    serveConnection(
+      socket,
+      entry.room,
+      { name: token.name, role: token.role, scope: token.apiScope },
+      { maxMessageSize: this.#maxMessageSize, maxBufferedAmount: this.#maxBufferedAmount },
+      (_participant: Participant) => {
+        this.#sockets.delete(socket);
+        this.#release(name, entry);
+      },
+    );
+    return response;
+  }
+
+  #acquire(name: string, base: string): RoomEntry {
+    let entry = this.#rooms.get(name);
+    if (!entry) {
+      const room = new Room({
+        name,
+        url: `${base}/rooms/${name}`,
+        dataDir: `${this.#dataDir}/rooms/${name}`,
+        toolkits: this.#toolkits,
+      });
+      entry = { room, refs: 0 };
+      this.#rooms.set(name, entry);
+    }
+    entry.refs++;
+    return entry;
+  }
+
+  #release(name: string, entry: RoomEntry): void {
+    if (--entry.refs > 0) return;
+    if (this.#rooms.get(name) === entry) this.#rooms.delete(name);
+    const closing = entry.room.close();
+    this.#roomClosing.add(closing);
+    closing.then(() => this.#roomClosing.delete(closing));
+  }
+
+  #hostPort(): string {
+    return `${this.hostname}:${this.port}`;
+  }
+
+  /**
+   * Stops gracefully: refuses new connections, closes every socket with 1012 ("service restart",
+   * so official clients reconnect when the server is back), ends every room (flushing and closing
+   * its stores), and stops listening.
+   *
+   * @param timeoutMs How long to wait for sockets to finish their closing handshake (default 2000).
+   */
+  shutdown(timeoutMs: number = 2000): Promise<void> {
+    this.#stopping ??= this.#shutdown(timeoutMs);
+    return this.#stopping;
+  }
+
+  async #shutdown(timeoutMs: number): Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (const socket of this.#sockets) {
+      if (socket.readyState === WebSocket.CLOSED) continue;
+      waits.push(
+        new Promise((resolve) => socket.addEventListener("close", () => resolve(), { once: true })),
+      );
+      try {
+        // [impl] 1012 Service Restart: TS clients reconnect on any code ≠ 1000; a restarted
+        // server takes them back. (Deno's own shutdown would use 1001.)
+        socket.close(1012, "server restarting");
+      } catch { /* not open yet: the close event still comes */ }
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all(waits),
+      new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
+    clearTimeout(timer);
+    await this.#server.shutdown();
+    // Rooms whose sockets did not close in time still end now.
+    for (const [name, entry] of this.#rooms) {
+      this.#rooms.delete(name);
+      for (const participant of entry.room.participants()) {
+        participant.close(1012, "server restarting");
+      }
+      const closing = entry.room.close();
+      this.#roomClosing.add(closing);
+    }
+    await Promise.all(this.#roomClosing);
+  }
+}
+
+function text(status: number, body: string): Response {
+  return new Response(body, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
+}
