@@ -1,7 +1,7 @@
 /**
  * `@meshagent/api`: the MeshAgent wire protocol (framing, packed messages, contents, the
  * request/response {@linkcode Protocol}), participant tokens and API keys, and the
- * RoomClient with its sub-clients.
+ * {@linkcode RoomClient} with its sub-clients.
  *
  * @example
  * ```ts
@@ -25,3 +25,12 @@ export * from "./api_key.ts";
 export * from "./room_url.ts";
 export * from "./mesh_schema.ts";
 export * from "./mesh_document.ts";
+export * from "./participant.ts";
+export * from "./room_event.ts";
+export * from "./tool_call_streams.ts";
+export * from "./toolkit_description.ts";
+export * from "./room_client.ts";
+export * from "./messaging_client.ts";
+export * from "./queues_client.ts";
+export * from "./developer_client.ts";
+export * from "./agents_client.ts";

@@ -1,6 +1,7 @@
 import { ConnectionClosedError, RoomError } from "./errors.ts";
 import { EventEmitter } from "./event_emitter.ts";
 import { Protocol, type ProtocolChannel, type ProtocolOptions } from "./protocol.ts";
+import { openNodeWebSocket, type SocketLike } from "./_node_websocket.ts";
 
 /** How the participant token travels in the WebSocket handshake. */
 export type TokenTransport = "header" | "subprotocol" | "query";
@@ -77,7 +78,7 @@ function backoff(retry: number): number {
 }
 
 interface Attempt {
-  socket: WebSocket;
+  socket: SocketLike;
 }
 
 /**
@@ -108,7 +109,7 @@ export class WebSocketClientProtocol extends Protocol {
   readonly #token: string;
   readonly #transport: TokenTransport;
   readonly #reconnectTimeout: number | null;
-  #socket?: WebSocket;
+  #socket?: SocketLike;
   #disposed = false;
   #connected = false;
   #abort = new AbortController();
@@ -118,11 +119,11 @@ export class WebSocketClientProtocol extends Protocol {
    * @param options Where to connect, the token and the reconnect policy.
    */
   constructor(options: WebSocketClientProtocolOptions) {
-    const holder: { socket?: WebSocket } = {};
+    const holder: { socket?: SocketLike } = {};
     const channel: ProtocolChannel = {
       send(frame) {
         const socket = holder.socket;
-        if (!socket || socket.readyState !== WebSocket.OPEN) {
+        if (!socket || socket.readyState !== 1 /* OPEN */) {
           throw new ConnectionClosedError("the room connection is not open");
         }
         socket.send(frame);
@@ -143,7 +144,7 @@ export class WebSocketClientProtocol extends Protocol {
     this.closed();
   }
 
-  readonly #holder: { socket?: WebSocket };
+  readonly #holder: { socket?: SocketLike };
 
   /** The room URL. */
   get url(): string {
@@ -198,30 +199,35 @@ export class WebSocketClientProtocol extends Protocol {
     }
   }
 
-  #open(signal: AbortSignal): Promise<Attempt> {
-    return new Promise((resolve, reject) => {
-      let url = this.#url;
-      let socket: WebSocket;
-      try {
-        if (this.#transport === "query") {
-          const u = new URL(url);
-          u.searchParams.set("token", this.#token);
-          url = u.toString();
-          socket = new WebSocket(url);
-        } else if (this.#transport === "subprotocol") {
-          socket = new WebSocket(url, [ROOM_SUBPROTOCOL_PREFIX + this.#token]);
-        } else {
-          // Deno (and Node's WebSocket) accept an options object with headers.
-          const Ctor = WebSocket as unknown as new (
-            url: string,
-            options: { headers: Record<string, string> },
-          ) => WebSocket;
-          socket = new Ctor(url, { headers: { authorization: `Bearer ${this.#token}` } });
-        }
-      } catch (e) {
-        reject(new ConnectionClosedError(`cannot open ${url}: ${(e as Error).message}`));
-        return;
+  async #open(signal: AbortSignal): Promise<Attempt> {
+    let url = this.#url;
+    let socket: SocketLike;
+    try {
+      if (this.#transport === "query") {
+        const u = new URL(url);
+        u.searchParams.set("token", this.#token);
+        url = u.toString();
       }
+      if (isDeno() || isNode()) {
+        // npm `ws` on Deno and Node: TCP_NODELAY, headers, and the handshake status.
+        const headers: Record<string, string> = this.#transport === "header"
+          ? { authorization: `Bearer ${this.#token}` }
+          : {};
+        const protocols = this.#transport === "subprotocol"
+          ? [ROOM_SUBPROTOCOL_PREFIX + this.#token]
+          : undefined;
+        socket = await openNodeWebSocket(url, headers, protocols);
+      } else if (this.#transport === "subprotocol") {
+        socket = new WebSocket(url, [
+          ROOM_SUBPROTOCOL_PREFIX + this.#token,
+        ]) as unknown as SocketLike;
+      } else {
+        socket = new WebSocket(url) as unknown as SocketLike;
+      }
+    } catch (e) {
+      throw new ConnectionClosedError(`cannot open ${url}: ${(e as Error).message}`);
+    }
+    return await new Promise<Attempt>((resolve, reject) => {
       socket.binaryType = "arraybuffer";
       let errorText = "";
       const onAbort = () => {
@@ -235,11 +241,11 @@ export class WebSocketClientProtocol extends Protocol {
         resolve({ socket });
       };
       socket.onerror = (e) => {
-        errorText = (e as ErrorEvent).message ?? "";
+        errorText = e.message ?? "";
       };
       socket.onclose = (e) => {
         signal.removeEventListener("abort", onAbort);
-        const match = /status code:? (\d{3})/i.exec(errorText);
+        const match = /(?:status code|server response):? (\d{3})/i.exec(errorText);
         const status = match ? Number(match[1]) : undefined;
         if (status !== undefined && NON_RETRYABLE.has(status)) {
           reject(new HandshakeRejectedError(status, errorText));
@@ -271,7 +277,7 @@ export class WebSocketClientProtocol extends Protocol {
     this.events.emit("open", { reconnect });
   }
 
-  #lost(socket: WebSocket, code: number, reason: string): void {
+  #lost(socket: SocketLike, code: number, reason: string): void {
     if (socket !== this.#socket) return;
     this.#connected = false;
     this.#socket = undefined;
