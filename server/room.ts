@@ -1,6 +1,7 @@
 import type { JsonObject } from "@meshagent/api";
 import type { Participant } from "./participant.ts";
 import type { RoomTool, RoomToolkit, RoomToolkitFactory } from "./room_toolkit.ts";
+import type { FileStore } from "./file_store.ts";
 
 /** What a {@linkcode Room} is made from. */
 export interface RoomInit {
@@ -12,6 +13,11 @@ export interface RoomInit {
   dataDir: string;
   /** The built-in toolkits, one instance each per room. */
   toolkits?: readonly RoomToolkitFactory[];
+  /**
+   * Opens the room's file store (storage, and the documents sync keeps in it). Called at most once
+   * per room session, on first use.
+   */
+  openFileStore?: () => Promise<FileStore>;
 }
 
 interface ToolkitEntry {
@@ -44,6 +50,8 @@ export class Room {
   readonly #participants = new Map<string, Participant>();
   readonly #toolkits = new Map<string, ToolkitEntry>();
   #closed = false;
+  readonly #openFileStore?: () => Promise<FileStore>;
+  #fileStore?: Promise<FileStore>;
 
   /**
    * Creates the room session and its toolkit instances.
@@ -54,6 +62,7 @@ export class Room {
     this.name = init.name;
     this.url = init.url;
     this.dataDir = init.dataDir;
+    this.#openFileStore = init.openFileStore;
     for (const factory of init.toolkits ?? []) {
       const toolkit = factory(this);
       // A Map (not the record itself) so that names like `constructor` never resolve.
@@ -146,6 +155,25 @@ export class Room {
     for (const { toolkit } of this.#toolkits.values()) {
       toolkit.attributesChanged?.(participant, changes);
     }
+  }
+
+  /**
+   * The room's file store, opened on first use and shared by every toolkit of the room (storage
+   * writes files, sync keeps its documents there).
+   *
+   * @returns The store.
+   * @throws {Error} When the room was made without a file store.
+   */
+  files(): Promise<FileStore> {
+    if (!this.#openFileStore) {
+      return Promise.reject(new Error(`room ${this.name} has no file store`));
+    }
+    if (!this.#fileStore) {
+      this.#fileStore = this.#openFileStore();
+      // A failed open is retried on the next call instead of being cached.
+      this.#fileStore.catch(() => this.#fileStore = undefined);
+    }
+    return this.#fileStore;
   }
 
   /** Ends the room: closes every toolkit (and so its stores). Safe to call more than once. */

@@ -1,4 +1,6 @@
 import type { ApiKey } from "@meshagent/api";
+import type { FileStore } from "./file_store.ts";
+import { LocalFileStore } from "./local_file_store.ts";
 import { admit } from "./_admission.ts";
 import { serveConnection } from "./_connection.ts";
 import { developerToolkit } from "./developer_toolkit.ts";
@@ -43,6 +45,11 @@ export interface RoomServerOptions {
   queueStore?: QueueStoreFactory;
   /** Extra built-in toolkits, added after messaging, queues and developer. */
   toolkits?: readonly RoomToolkitFactory[];
+  /**
+   * Opens the file store of a room (default: {@linkcode LocalFileStore} under
+   * `<dataDir>/rooms/<room>/files/`).
+   */
+  fileStore?: (room: string) => Promise<FileStore>;
 }
 
 interface RoomEntry {
@@ -80,6 +87,7 @@ export class RoomServer {
   readonly #pingInterval: number;
   readonly #publicUrl?: string;
   readonly #toolkits: readonly RoomToolkitFactory[];
+  readonly #fileStore: (room: string) => Promise<FileStore>;
   readonly #rooms = new Map<string, RoomEntry>();
   readonly #sockets = new Set<WebSocket>();
   readonly #roomClosing = new Set<Promise<void>>();
@@ -100,6 +108,9 @@ export class RoomServer {
       this.#publicUrl = options.publicUrl.replace(/^http/, "ws").replace(/\/+$/, "");
     }
     const queueStore = options.queueStore ?? sqliteQueueStore;
+    const dataDir = options.dataDir;
+    this.#fileStore = options.fileStore ??
+      ((room: string) => LocalFileStore.open({ dataDir, room }));
     this.#toolkits = [
       messagingToolkit,
       (room: Room) => queuesToolkit(room, queueStore),
@@ -186,6 +197,7 @@ export class RoomServer {
         url: `${base}/rooms/${name}`,
         dataDir: `${this.#dataDir}/rooms/${name}`,
         toolkits: this.#toolkits,
+        openFileStore: () => this.#fileStore(name),
       });
       entry = { room, refs: 0 };
       this.#rooms.set(name, entry);
