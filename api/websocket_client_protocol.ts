@@ -79,6 +79,10 @@ function backoff(retry: number): number {
 
 interface Attempt {
   socket: SocketLike;
+  /** Frames that arrived between the open event and attaching (same tick as the 101). */
+  early: unknown[];
+  /** A close that happened before attaching. */
+  closed?: { code: number; reason: string };
 }
 
 /**
@@ -237,8 +241,14 @@ export class WebSocketClientProtocol extends Protocol {
       signal.addEventListener("abort", onAbort, { once: true });
       socket.onopen = () => {
         signal.removeEventListener("abort", onAbort);
-        socket.onopen = socket.onerror = socket.onclose = null;
-        resolve({ socket });
+        socket.onopen = socket.onerror = null;
+        // The server sends room_ready right after the upgrade, often in the same TCP segment as
+        // the 101: `ws` then emits those messages in the same tick as `open`, before the promise
+        // continuation attaches the real handlers. Keep them (and an early close) until then.
+        const attempt: Attempt = { socket, early: [] };
+        socket.onmessage = (e) => attempt.early.push(e.data);
+        socket.onclose = (e) => attempt.closed = { code: e.code, reason: e.reason };
+        resolve(attempt);
       };
       socket.onerror = (e) => {
         errorText = e.message ?? "";
@@ -267,14 +277,19 @@ export class WebSocketClientProtocol extends Protocol {
     this.#holder.socket = socket;
     this.reopen();
     this.#connected = true;
-    socket.onmessage = (e) => {
-      const data = e.data;
+    const onData = (data: unknown) => {
       if (data instanceof ArrayBuffer) this.receive(new Uint8Array(data));
-      else if (typeof data === "string") this.receive(new TextEncoder().encode(data));
+      else if (ArrayBuffer.isView(data)) {
+        this.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      } else if (typeof data === "string") this.receive(new TextEncoder().encode(data));
     };
+    socket.onmessage = (e) => onData(e.data);
     socket.onclose = (e) => this.#lost(socket, e.code, e.reason);
     socket.onerror = () => {};
     this.events.emit("open", { reconnect });
+    for (const data of attempt.early) onData(data);
+    attempt.early.length = 0;
+    if (attempt.closed) this.#lost(socket, attempt.closed.code, attempt.closed.reason);
   }
 
   #lost(socket: SocketLike, code: number, reason: string): void {
