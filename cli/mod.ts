@@ -1,5 +1,20 @@
 /**
- * The `meshagent` command-line interface.
+ * `@meshagent/cli`: the `meshagent` command — `server`, `token`, `room messaging`, `room queue` —
+ * and the functions behind each command, for use from scripts.
+ *
+ * @example
+ * ```ts
+ * import { runCli } from "@meshagent/cli";
+ * await runCli(["--help"], { out: () => {}, err: () => {} });
+ * ```
  *
  * @module
  */
+export * from "./cli.ts";
+export * from "./output.ts";
+export * from "./server_credentials.ts";
+export * from "./server_command.ts";
+export * from "./token_command.ts";
+export * from "./room_connection.ts";
+export * from "./room_messaging_command.ts";
+export * from "./room_queue_command.ts";

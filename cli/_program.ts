@@ -1,0 +1,164 @@
+// The commander wiring of the `meshagent` command tree. Private: commander's types stay out of
+// the package's public signatures; the exported command functions are the public API.
+import { Command, Option } from "commander";
+import { mintToken, type TokenCommandOptions } from "./token_command.ts";
+import { parsePort, runServerCommand } from "./server_command.ts";
+import { listenCommand, sendMessageCommand } from "./room_messaging_command.ts";
+import { queueReceiveCommand, queueSendCommand } from "./room_queue_command.ts";
+import type { RoomConnectionOptions } from "./room_connection.ts";
+import type { Output } from "./output.ts";
+
+const VERSION = "0.1.0";
+
+function roomOptions(command: Command): Command {
+  return command
+    .option("--room <room>", "room name (default: MESHAGENT_ROOM)")
+    .option("--identity <name>", "participant name for a minted token", "cli")
+    .option("--role <role>", "role grant for a minted token", "user")
+    .option(
+      "--api-url <url>",
+      "room server URL (default: MESHAGENT_API_URL or http://127.0.0.1:8078)",
+    )
+    .option("--token <jwt>", "participant token to use (default: MESHAGENT_TOKEN)")
+    .option("--key <ma-key>", "API key to sign a token (default: MESHAGENT_API_KEY)")
+    .option(
+      "--data-dir <dir>",
+      "data folder of a local server, whose credentials may sign",
+      ".meshagent",
+    );
+}
+
+function positiveNumber(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`${flag} must be a non-negative number`);
+    return n;
+  };
+}
+
+/**
+ * Builds the command tree.
+ *
+ * @param output Where commands write.
+ * @param signal Stops long-running commands (server, listen).
+ * @returns The root command.
+ */
+export function buildProgram(output: Output, signal?: AbortSignal): Command {
+  const program = new Command("meshagent")
+    .description("MeshAgent for Deno: run a room server and work with rooms")
+    .version(VERSION)
+    .showHelpAfterError()
+    .configureOutput({
+      writeOut: (s) => output.out(s.replace(/\n$/, "")),
+      writeErr: (s) => output.err(s.replace(/\n$/, "")),
+    });
+
+  program.command("server")
+    .description("run the room server (data and generated credentials in --data-dir)")
+    .addOption(
+      new Option("--port <port>", "port to listen on (default: MESHAGENT_PORT or 8078)")
+        .argParser((v) => parsePort(v, "--port")),
+    )
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--data-dir <dir>", "data folder", ".meshagent")
+    .addOption(
+      new Option("--max-message-size <bytes>", "largest message a participant may send")
+        .argParser(positiveNumber("--max-message-size")),
+    )
+    .action(async (opts) => {
+      await runServerCommand(
+        {
+          port: opts.port,
+          host: opts.host,
+          dataDir: opts.dataDir,
+          maxMessageSize: opts.maxMessageSize,
+        },
+        output,
+        signal,
+      );
+    });
+
+  program.command("token")
+    .description("mint a participant token signed with an API key")
+    .requiredOption("--room <room>", "the room the token may join")
+    .requiredOption("--name <name>", "the participant name")
+    .option("--role <role>", "role grant: user, agent or tool", "user")
+    .option("--api <preset>", "API scope preset: agent, user, full or none", "agent")
+    .option("--expires <seconds>", "lifetime in seconds (default: no expiry)")
+    .option("--key <ma-key>", "API key to sign with (default: MESHAGENT_API_KEY)")
+    .option("--data-dir <dir>", "data folder of a local server", ".meshagent")
+    .action(async (opts: TokenCommandOptions) => {
+      await mintToken(opts, output);
+    });
+
+  const room = program.command("room").description("work with a room");
+
+  const messaging = room.command("messaging").description("send and receive room messages");
+  roomOptions(messaging.command("send"))
+    .description("send a message to one participant")
+    .requiredOption("--to <participant>", "recipient participant id or name")
+    .requiredOption("--type <type>", "message type")
+    .option("--data <json>", "message JSON object", "{}")
+    .option("--attachment <file>", "file to attach")
+    .action(async (opts) => {
+      await sendMessageCommand(opts, output);
+    });
+  roomOptions(messaging.command("broadcast"))
+    .description("send a message to every participant with messaging enabled")
+    .requiredOption("--type <type>", "message type")
+    .option("--data <json>", "message JSON object", "{}")
+    .option("--attachment <file>", "file to attach")
+    .action(async (opts) => {
+      await sendMessageCommand({ ...opts, to: undefined }, output);
+    });
+  roomOptions(messaging.command("listen"))
+    .description("print messages and presence changes as JSON lines")
+    .addOption(
+      new Option("--count <n>", "stop after n messages").argParser(positiveNumber("--count")),
+    )
+    .action(async (opts) => {
+      await listenCommand(opts, output, signal ?? interruptSignal());
+    });
+
+  const queue = room.command("queue").description("use room queues");
+  roomOptions(queue.command("send"))
+    .description("append a JSON message to a queue")
+    .requiredOption("--queue <name>", "queue name")
+    .option("--json <json>", "message JSON object")
+    .option("--file <file>", "file holding the message JSON")
+    .action(async (opts) => {
+      await queueSendCommand(opts, output);
+    });
+  roomOptions(queue.command("receive"))
+    .description("take the oldest message of a queue (waits for one by default)")
+    .requiredOption("--queue <name>", "queue name")
+    .option("--no-wait", "return at once when the queue is empty")
+    .addOption(
+      new Option("--timeout <seconds>", "give up waiting after this long")
+        .argParser(positiveNumber("--timeout")),
+    )
+    .action(
+      async (opts: RoomConnectionOptions & { queue: string; wait: boolean; timeout?: number }) => {
+        await queueReceiveCommand({ ...opts, noWait: !opts.wait }, output);
+      },
+    );
+
+  addConnectCommand(room, output);
+
+  return program;
+}
+
+function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  const stop = () => {
+    Deno.removeSignalListener("SIGINT", stop);
+    controller.abort();
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  controller.signal.addEventListener("abort", () => {
+    try {
+      Deno.removeSignalListener("SIGINT", stop);
+    } catch { /* removed already */ }
+  });
+  return controller.signal;
+}

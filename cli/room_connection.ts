@@ -1,0 +1,137 @@
+import {
+  type ApiKey,
+  ApiScope,
+  ParticipantToken,
+  RoomClient,
+  websocketRoomUrl,
+} from "@meshagent/api";
+import { credentialsFromEnv, readCredentialsFile } from "./server_credentials.ts";
+
+/** The default room server address for local development. */
+export const DEFAULT_API_URL = "http://127.0.0.1:8078";
+
+/** Flags every `meshagent room …` command shares. */
+export interface RoomConnectionOptions {
+  /** The room name. */
+  room?: string;
+  /** The participant name to mint a token for (default `cli`). */
+  identity?: string;
+  /** The role grant of a minted token (default `user`). */
+  role?: string;
+  /** The server's base URL (default env `MESHAGENT_API_URL`, else http://127.0.0.1:8078). */
+  apiUrl?: string;
+  /** A ready participant token (default env `MESHAGENT_TOKEN`). */
+  token?: string;
+  /** An `ma-…` API key to sign a token with (default env `MESHAGENT_API_KEY`). */
+  key?: string;
+  /** The server data folder whose generated credentials may sign a token (default `.meshagent`). */
+  dataDir?: string;
+}
+
+/** Where a room connection goes and with which token. */
+export interface ResolvedRoomConnection {
+  /** The room name. */
+  room: string;
+  /** The WebSocket URL of the room. */
+  url: string;
+  /** The participant token. */
+  token: string;
+}
+
+/** Reads an environment variable (replaceable in tests). */
+export type Env = (name: string) => string | undefined;
+
+/**
+ * Works out the room URL and a participant token from flags and the environment, as the official
+ * CLI does: `--token`/`MESHAGENT_TOKEN` is used as is; otherwise a token is signed locally with
+ * `--key`/`MESHAGENT_API_KEY`, the `MESHAGENT_PROJECT_ID`+`MESHAGENT_KEY_ID`+`MESHAGENT_SECRET`
+ * triple, or — for a server started from the same folder — the credentials `meshagent server`
+ * generated in its data folder.
+ *
+ * @param options The command's flags.
+ * @param env Reads environment variables.
+ * @returns The room, URL and token.
+ * @throws {Error} With a message that says which flag or variable to set.
+ *
+ * @example
+ * ```ts
+ * import { resolveRoomConnection } from "@meshagent/cli";
+ * import { generateApiKey } from "@meshagent/api";
+ * const { key } = generateApiKey();
+ * const c = await resolveRoomConnection({ room: "demo", key }, () => undefined);
+ * console.assert(c.url === "ws://127.0.0.1:8078/rooms/demo" && c.token.split(".").length === 3);
+ * ```
+ */
+export async function resolveRoomConnection(
+  options: RoomConnectionOptions,
+  env: Env = (name) => Deno.env.get(name),
+): Promise<ResolvedRoomConnection> {
+  const room = options.room ?? env("MESHAGENT_ROOM");
+  if (!room) throw new Error("which room? pass --room NAME or set MESHAGENT_ROOM");
+  const apiUrl = options.apiUrl ?? env("MESHAGENT_ROOM_URL") ?? env("MESHAGENT_API_URL") ??
+    DEFAULT_API_URL;
+  const url = websocketRoomUrl({ roomName: room, apiUrl });
+  const given = options.token ?? env("MESHAGENT_TOKEN");
+  if (given) return { room, url, token: given };
+  const key = await signingKey(options, env);
+  const token = new ParticipantToken({ name: options.identity ?? "cli" });
+  token.addRoomGrant(room);
+  if (options.role && options.role !== "user") token.addRoleGrant(options.role);
+  token.addApiGrant(ApiScope.agentDefault());
+  token.projectId = key.projectId;
+  token.apiKeyId = key.id;
+  return { room, url, token: await token.toJwt({ secret: key.secret }) };
+}
+
+async function signingKey(options: RoomConnectionOptions, env: Env): Promise<ApiKey> {
+  if (options.key) {
+    const c = credentialsFromEnv((name) => name === "MESHAGENT_API_KEY" ? options.key : undefined);
+    if (c) return c.key;
+  }
+  const fromEnv = credentialsFromEnv(env);
+  if (fromEnv) return fromEnv.key;
+  const dataDir = options.dataDir ?? ".meshagent";
+  const stored = await readCredentialsFile(`${dataDir}/credentials.json`);
+  if (stored) return stored;
+  throw new Error(
+    "no credentials to sign a participant token: set MESHAGENT_API_KEY (printed by " +
+      "`meshagent server`), pass --key ma-…, or pass a ready token with --token / MESHAGENT_TOKEN",
+  );
+}
+
+/**
+ * Connects a {@linkcode RoomClient} for a CLI command and waits until the room is ready.
+ *
+ * @param options The command's flags.
+ * @param env Reads environment variables.
+ * @returns The started client; dispose it when done.
+ *
+ * @example
+ * ```ts
+ * import { connectRoom } from "@meshagent/cli";
+ * import { RoomServer } from "@meshagent/server";
+ * import { formatApiKey, generateApiKey } from "@meshagent/api";
+ * const key = generateApiKey();
+ * const dataDir = await Deno.makeTempDir();
+ * const server = new RoomServer({ port: 0, dataDir, keys: [key] });
+ * const room = await connectRoom({ room: "demo", apiUrl: server.url, key: formatApiKey(key) });
+ * console.assert(room.localParticipant?.getAttribute("name") === "cli");
+ * await room.dispose();
+ * await server.shutdown();
+ * await Deno.remove(dataDir, { recursive: true });
+ * ```
+ */
+export async function connectRoom(
+  options: RoomConnectionOptions,
+  env?: Env,
+): Promise<RoomClient> {
+  const { url, token } = await resolveRoomConnection(options, env);
+  const room = new RoomClient({ url, token, reconnectTimeout: 0 });
+  try {
+    await room.start();
+  } catch (e) {
+    await room.dispose();
+    throw e;
+  }
+  return room;
+}

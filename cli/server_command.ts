@@ -1,0 +1,161 @@
+import { RoomServer, SERVER_VERSION } from "@meshagent/server";
+import { loadServerCredentials, type ServerCredentials } from "./server_credentials.ts";
+import type { Output } from "./output.ts";
+
+/** Flags of `meshagent server`. */
+export interface ServerCommandOptions {
+  /** The port (default env `MESHAGENT_PORT`, else 8078). */
+  port?: number;
+  /** The address to listen on (default 127.0.0.1). */
+  host?: string;
+  /** The data folder (default `./.meshagent`). */
+  dataDir?: string;
+  /** The largest incoming message in bytes. */
+  maxMessageSize?: number;
+}
+
+/** A running server started by {@linkcode startServerCommand}. */
+export interface RunningServer {
+  /** The server. */
+  server: RoomServer;
+  /** The credentials it trusts. */
+  credentials: ServerCredentials;
+}
+
+/** The default port of the room server, as the official test harness expects. */
+export const DEFAULT_PORT = 8078;
+
+/**
+ * Starts the room server on its embedded defaults and prints how to connect: the URL, the data
+ * folder and a ready-to-paste block of environment variables with a join example.
+ *
+ * @param options The command's flags.
+ * @param output Where the banner goes.
+ * @returns The running server and its credentials.
+ *
+ * @example
+ * ```ts
+ * import { startServerCommand } from "@meshagent/cli";
+ * const dataDir = await Deno.makeTempDir();
+ * const lines: string[] = [];
+ * const { server } = await startServerCommand(
+ *   { port: 0, dataDir },
+ *   { out: (l) => lines.push(l), err: () => {} },
+ * );
+ * console.assert(lines.some((l) => l.startsWith("export MESHAGENT_API_KEY=ma-")));
+ * await server.shutdown();
+ * await Deno.remove(dataDir, { recursive: true });
+ * ```
+ */
+export async function startServerCommand(
+  options: ServerCommandOptions,
+  output: Output,
+): Promise<RunningServer> {
+  const dataDir = options.dataDir ?? ".meshagent";
+  const envPort = Deno.env.get("MESHAGENT_PORT");
+  const port = options.port ?? (envPort ? parsePort(envPort, "MESHAGENT_PORT") : DEFAULT_PORT);
+  const hostname = options.host ?? "127.0.0.1";
+  const credentials = await loadServerCredentials(dataDir);
+  const server = new RoomServer({
+    hostname,
+    port,
+    dataDir,
+    keys: [credentials.key],
+    maxMessageSize: options.maxMessageSize,
+  });
+  const url = server.url;
+  const where = {
+    generated: `generated now and kept in ${credentials.file}`,
+    stored: `from ${credentials.file}`,
+    MESHAGENT_API_KEY: "from MESHAGENT_API_KEY",
+    MESHAGENT_SECRET: "from MESHAGENT_PROJECT_ID, MESHAGENT_KEY_ID and MESHAGENT_SECRET",
+  }[credentials.source];
+  const lines = [
+    `MeshAgent room server ${SERVER_VERSION} listening on ${url}`,
+    `  rooms:       ${url.replace(/^http/, "ws")}/rooms/<room>`,
+    `  data folder: ${dataDir}`,
+    `  credentials: ${where}`,
+    "",
+    "Paste this into a shell to connect clients and the CLI:",
+    "",
+    `export MESHAGENT_API_URL=${url}`,
+    `export MESHAGENT_API_KEY=${credentials.apiKey}`,
+    `export MESHAGENT_PROJECT_ID=${credentials.key.projectId}`,
+    `export MESHAGENT_KEY_ID=${credentials.key.id}`,
+    `export MESHAGENT_SECRET=${credentials.key.secret}`,
+    "",
+    "Then join a room, for example:",
+    "  deno run -A cli/main.ts room messaging listen --room demo --identity alice",
+    '  deno run -A cli/main.ts room messaging broadcast --room demo --type chat --data \'{"text":"hi"}\'',
+    "  deno run -A cli/main.ts token --room demo --name bob    # a token for any MeshAgent client",
+    "",
+    "Press Ctrl-C to stop.",
+  ];
+  for (const line of lines) output.out(line);
+  return { server, credentials };
+}
+
+/**
+ * Runs `meshagent server` until SIGINT or SIGTERM, then shuts down gracefully.
+ *
+ * @param options The command's flags.
+ * @param output Where the banner goes.
+ * @param signal Stops the server when aborted (besides the OS signals).
+ *
+ * @example
+ * ```ts
+ * import { runServerCommand } from "@meshagent/cli";
+ * const dataDir = await Deno.makeTempDir();
+ * const stop = new AbortController();
+ * const running = runServerCommand({ port: 0, dataDir }, { out: () => {}, err: () => {} }, stop.signal);
+ * stop.abort();
+ * await running;
+ * await Deno.remove(dataDir, { recursive: true });
+ * ```
+ */
+export async function runServerCommand(
+  options: ServerCommandOptions,
+  output: Output,
+  signal?: AbortSignal,
+): Promise<void> {
+  const { server } = await startServerCommand(options, output);
+  const stop = Promise.withResolvers<string>();
+  const onSignal = (name: string) => () => stop.resolve(name);
+  const handlers: [Deno.Signal, () => void][] = [
+    ["SIGINT", onSignal("SIGINT")],
+    ["SIGTERM", onSignal("SIGTERM")],
+  ];
+  for (const [sig, handler] of handlers) Deno.addSignalListener(sig, handler);
+  const onAbort = () => stop.resolve("abort");
+  if (signal?.aborted) onAbort();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    const why = await stop.promise;
+    if (why !== "abort") output.err(`${why}: shutting down`);
+    await server.shutdown();
+  } finally {
+    for (const [sig, handler] of handlers) Deno.removeSignalListener(sig, handler);
+    signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+/**
+ * Parses a TCP port number.
+ *
+ * @param text The text.
+ * @param what What the text came from, for the error message.
+ * @returns The port.
+ *
+ * @example
+ * ```ts
+ * import { parsePort } from "@meshagent/cli";
+ * console.assert(parsePort("9000", "--port") === 9000);
+ * ```
+ */
+export function parsePort(text: string, what: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`${what} must be a port number from 0 to 65535 (got ${text})`);
+  }
+  return port;
+}
