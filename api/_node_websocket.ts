@@ -37,5 +37,24 @@ export async function openNodeWebSocket(
     perMessageDeflate: false,
     handshakeTimeout: 30_000,
   });
+  // Buffers (Uint8Array views) instead of ArrayBuffers: ws would copy every frame otherwise.
+  socket.binaryType = "nodebuffer";
+  // Every protocol message is two or more frames; sending each with its own write costs a syscall
+  // and a TCP segment apiece. Cork the TCP socket on the first send of a tick and uncork after
+  // the current microtasks, so one tick's frames leave in one write (a writev).
+  const send = socket.send.bind(socket);
+  let corked = false;
+  socket.send = (data: Uint8Array) => {
+    const raw = socket._socket;
+    if (!corked && raw && typeof raw.cork === "function") {
+      corked = true;
+      raw.cork();
+      queueMicrotask(() => {
+        corked = false;
+        raw.uncork();
+      });
+    }
+    send(data);
+  };
   return socket as SocketLike;
 }

@@ -80,7 +80,8 @@ export interface PacketAssemblerOptions {
 /**
  * Joins incoming WebSocket frames back into protocol messages. It expects a header packet, then
  * data packets 1..N of the same message id; any other order is a {@linkcode ProtocolError}, after
- * which the assembler waits for the next header packet.
+ * which the assembler waits for the next header packet. Pushed frames must not be modified
+ * afterwards: a completed message's data may be a view into its frame.
  *
  * @example
  * ```ts
@@ -192,7 +193,9 @@ export class PacketAssembler {
     const parts = this.#parts;
     let data: Uint8Array;
     if (parts.length === 1) {
-      data = parts[0].slice();
+      // No copy: a frame is owned by the assembler once pushed (WebSocket implementations hand
+      // out a fresh buffer per frame), so the data may be a view into it.
+      data = parts[0];
     } else {
       data = new Uint8Array(this.#size);
       let offset = 0;

@@ -232,7 +232,7 @@ export class WebSocketClientProtocol extends Protocol {
       throw new ConnectionClosedError(`cannot open ${url}: ${(e as Error).message}`);
     }
     return await new Promise<Attempt>((resolve, reject) => {
-      socket.binaryType = "arraybuffer";
+      if (!(isDeno() || isNode())) socket.binaryType = "arraybuffer";
       let errorText = "";
       const onAbort = () => {
         socket.close();
