@@ -1,0 +1,333 @@
+// Messaging load: our room server next to a raw Deno WebSocket relay, in the same run, on
+// loopback. Both servers run in their own processes; the clients run here, on npm `ws` sockets
+// (the same transport our RoomClient uses on Deno).
+//
+//   deno run -A bench/messaging_load.ts [--messages 20000] [--fanout 100]
+//
+// 1. throughput: one sender, one receiver, 100-byte messages, as fast as they go (our client
+//    keeps up to 1000 sends in flight); messages per second until the last one arrived.
+// 2. latency: one sender, one receiver, 2000 messages/s for 3 s; delivery latency p50/p99.
+// 3. fan-out: one sender, 100 receivers, 500 broadcasts at 200/s; deliveries per second and p99.
+import { parseArgs } from "node:util";
+import { WebSocket as WS } from "ws";
+import { formatApiKey, generateApiKey, RoomClient } from "@meshagent/api";
+import { ApiScope, ParticipantToken } from "@meshagent/api";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    messages: { type: "string", default: "20000" },
+    fanout: { type: "string", default: "100" },
+    rate: { type: "string", default: "2000" },
+  },
+});
+const N = Number(values.messages);
+const FANOUT = Number(values.fanout);
+const RATE = Number(values.rate);
+const ROOT = new URL("..", import.meta.url).pathname;
+
+interface Proc {
+  port: number;
+  stop(): Promise<void>;
+}
+
+async function spawn(args: string[], env: Record<string, string>, portLine: RegExp): Promise<Proc> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: ROOT,
+    env,
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  let port = 0;
+  while (!port) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`server exited: ${text}`);
+    text += value;
+    const m = portLine.exec(text);
+    if (m) port = Number(m[1]);
+  }
+  const drain = (async () => {
+    while (!(await reader.read()).done) { /* discard */ }
+  })();
+  return {
+    port,
+    async stop() {
+      child.kill("SIGTERM");
+      await child.status;
+      await drain;
+    },
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw relay clients
+// ---------------------------------------------------------------------------------------------
+
+// deno-lint-ignore no-explicit-any
+type RawSocket = any;
+
+function rawConnect(
+  port: number,
+  path: string,
+  onMessage: (data: ArrayBuffer) => void,
+): Promise<RawSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WS(`ws://127.0.0.1:${port}${path}`, { perMessageDeflate: false });
+    ws.binaryType = "arraybuffer";
+    ws.on("message", (data: ArrayBuffer) => onMessage(data));
+    ws.on("open", () => resolve(ws));
+    ws.on("error", reject);
+  });
+}
+
+function rawPayload(): Uint8Array {
+  const b = new Uint8Array(100);
+  new DataView(b.buffer).setFloat64(0, performance.now());
+  return b;
+}
+
+function rawStamp(data: ArrayBuffer): number {
+  return new DataView(data).getFloat64(0);
+}
+
+async function rawThroughput(port: number): Promise<number> {
+  let got = 0;
+  const done = Promise.withResolvers<void>();
+  const rx = await rawConnect(port, "/t", () => {
+    if (++got === N) done.resolve();
+  });
+  const tx = await rawConnect(port, "/t", () => {});
+  await sleep(100);
+  const t0 = performance.now();
+  for (let i = 0; i < N; i++) {
+    tx.send(rawPayload());
+    if (i % 1000 === 999) await new Promise((r) => setTimeout(r, 0));
+  }
+  await done.promise;
+  const rate = N / ((performance.now() - t0) / 1000);
+  tx.close();
+  rx.close();
+  return rate;
+}
+
+async function rawLatency(port: number): Promise<number[]> {
+  const lat: number[] = [];
+  const rx = await rawConnect(port, "/l", (d) => lat.push(performance.now() - rawStamp(d)));
+  const tx = await rawConnect(port, "/l", () => {});
+  await sleep(100);
+  await paced(RATE, 3000, () => tx.send(rawPayload()));
+  await sleep(200);
+  tx.close();
+  rx.close();
+  return lat.sort((a, b) => a - b);
+}
+
+async function rawFanout(port: number): Promise<{ rate: number; lat: number[] }> {
+  const lat: number[] = [];
+  const total = 500 * FANOUT;
+  const done = Promise.withResolvers<void>();
+  const receivers: RawSocket[] = [];
+  for (let i = 0; i < FANOUT; i++) {
+    receivers.push(
+      await rawConnect(port, "/f", (d) => {
+        lat.push(performance.now() - rawStamp(d));
+        if (lat.length === total) done.resolve();
+      }),
+    );
+  }
+  const tx = await rawConnect(port, "/f", () => {});
+  await sleep(200);
+  const t0 = performance.now();
+  await paced(200, 2500, () => tx.send(rawPayload()));
+  await Promise.race([done.promise, sleep(10_000)]);
+  const rate = lat.length / ((performance.now() - t0) / 1000);
+  tx.close();
+  for (const r of receivers) r.close();
+  return { rate, lat: lat.sort((a, b) => a - b) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Our room server clients
+// ---------------------------------------------------------------------------------------------
+
+const key = generateApiKey();
+
+async function roomClient(port: number, room: string, name: string): Promise<RoomClient> {
+  const token = new ParticipantToken({ name, projectId: key.projectId, apiKeyId: key.id });
+  token.addRoomGrant(room);
+  token.addApiGrant(ApiScope.agentDefault());
+  const client = new RoomClient({
+    url: `ws://127.0.0.1:${port}/rooms/${room}`,
+    token: await token.toJwt({ secret: key.secret }),
+    reconnectTimeout: 0,
+  });
+  await client.start();
+  await client.messaging.enable();
+  return client;
+}
+
+const FILL = "x".repeat(80);
+
+async function oursThroughput(port: number): Promise<number> {
+  let got = 0;
+  const done = Promise.withResolvers<void>();
+  const rx = await roomClient(port, "t", "rx");
+  rx.on("message", () => {
+    if (++got === N) done.resolve();
+  });
+  const tx = await roomClient(port, "t", "tx");
+  await sleep(100);
+  const to = rx.localParticipant!.id;
+  const t0 = performance.now();
+  const inflight = new Set<Promise<void>>();
+  for (let i = 0; i < N; i++) {
+    const p = tx.messaging.sendMessage({
+      to,
+      type: "m",
+      message: { t: performance.now(), f: FILL },
+    });
+    inflight.add(p);
+    p.finally(() => inflight.delete(p));
+    if (inflight.size >= 1000) await Promise.race(inflight);
+  }
+  await done.promise;
+  const rate = N / ((performance.now() - t0) / 1000);
+  await Promise.all(inflight);
+  await tx.dispose();
+  await rx.dispose();
+  return rate;
+}
+
+async function oursLatency(port: number): Promise<number[]> {
+  const lat: number[] = [];
+  const rx = await roomClient(port, "l", "rx");
+  rx.on("message", (m) => lat.push(performance.now() - (m.message.t as number)));
+  const tx = await roomClient(port, "l", "tx");
+  await sleep(100);
+  const to = rx.localParticipant!.id;
+  const sends: Promise<void>[] = [];
+  await paced(RATE, 3000, () => {
+    sends.push(
+      tx.messaging.sendMessage({ to, type: "m", message: { t: performance.now(), f: FILL } }),
+    );
+  });
+  await Promise.all(sends);
+  await sleep(200);
+  await tx.dispose();
+  await rx.dispose();
+  return lat.sort((a, b) => a - b);
+}
+
+async function oursFanout(port: number): Promise<{ rate: number; lat: number[] }> {
+  const lat: number[] = [];
+  const total = 500 * FANOUT;
+  const done = Promise.withResolvers<void>();
+  const receivers: RoomClient[] = [];
+  for (let i = 0; i < FANOUT; i++) {
+    const c = await roomClient(port, "f", `rx${i}`);
+    c.on("message", (m) => {
+      if (m.type !== "m") return;
+      lat.push(performance.now() - (m.message.t as number));
+      if (lat.length === total) done.resolve();
+    });
+    receivers.push(c);
+  }
+  const tx = await roomClient(port, "f", "tx");
+  await sleep(300);
+  const t0 = performance.now();
+  const sends: Promise<void>[] = [];
+  await paced(200, 2500, () => {
+    sends.push(
+      tx.messaging.broadcastMessage({ type: "m", message: { t: performance.now(), f: FILL } }),
+    );
+  });
+  await Promise.all(sends);
+  await Promise.race([done.promise, sleep(10_000)]);
+  const rate = lat.length / ((performance.now() - t0) / 1000);
+  await tx.dispose();
+  await Promise.all(receivers.map((r) => r.dispose()));
+  return { rate, lat: lat.sort((a, b) => a - b) };
+}
+
+/** Calls `send` at `rate` per second for `ms` milliseconds (batched per 5 ms tick). */
+async function paced(rate: number, ms: number, send: () => void): Promise<void> {
+  const t0 = performance.now();
+  let sent = 0;
+  while (performance.now() - t0 < ms) {
+    const due = Math.floor(((performance.now() - t0) / 1000) * rate);
+    while (sent < due) {
+      send();
+      sent++;
+    }
+    await sleep(5);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const dataDir = await Deno.makeTempDir();
+const raw = await spawn(["run", "-A", "bench/_raw_relay.ts"], {}, /^(\d+)\n/m);
+const ours = await spawn(
+  ["run", "-A", "cli/main.ts", "server", "--port", "0", "--data-dir", dataDir],
+  { MESHAGENT_API_KEY: formatApiKey(key) },
+  /listening on http:\/\/127\.0\.0\.1:(\d+)/,
+);
+
+const fmt = (n: number) => n.toFixed(n >= 100 ? 0 : 2);
+const rows: string[][] = [];
+try {
+  const rt = await rawThroughput(raw.port);
+  const ot = await oursThroughput(ours.port);
+  rows.push(["throughput 1→1 (msg/s)", fmt(rt), fmt(ot), (ot / rt).toFixed(2) + "x"]);
+
+  const rl = await rawLatency(raw.port);
+  const ol = await oursLatency(ours.port);
+  rows.push([
+    `latency p50 at ${RATE}/s (ms)`,
+    fmt(percentile(rl, 50)),
+    fmt(percentile(ol, 50)),
+    (percentile(ol, 50) / percentile(rl, 50)).toFixed(2) + "x",
+  ]);
+  rows.push([
+    `latency p99 at ${RATE}/s (ms)`,
+    fmt(percentile(rl, 99)),
+    fmt(percentile(ol, 99)),
+    (percentile(ol, 99) / percentile(rl, 99)).toFixed(2) + "x",
+  ]);
+
+  const rf = await rawFanout(raw.port);
+  const of = await oursFanout(ours.port);
+  rows.push([
+    `fan-out to ${FANOUT}: deliveries/s`,
+    fmt(rf.rate),
+    fmt(of.rate),
+    (of.rate / rf.rate).toFixed(2) + "x",
+  ]);
+  rows.push([
+    `fan-out to ${FANOUT}: p99 (ms)`,
+    fmt(percentile(rf.lat, 99)),
+    fmt(percentile(of.lat, 99)),
+    (percentile(of.lat, 99) / percentile(rf.lat, 99)).toFixed(2) + "x",
+  ]);
+} finally {
+  await raw.stop();
+  await ours.stop();
+  await Deno.remove(dataDir, { recursive: true });
+}
+
+console.log(`\nmessaging, ${N} messages of ~100 bytes, loopback, Deno ${Deno.version.deno}\n`);
+console.log("| measure | raw relay | room server | ratio |");
+console.log("| --- | ---: | ---: | ---: |");
+for (const r of rows) console.log(`| ${r.join(" | ")} |`);
