@@ -57,6 +57,16 @@ export class EventEmitter<Events extends { [K in keyof Events]: unknown }> {
   }
 
   /**
+   * Tells whether an event has listeners (to skip building events nobody reads).
+   *
+   * @param name The event name.
+   * @returns True when at least one listener is registered.
+   */
+  hasListeners<K extends keyof Events>(name: K): boolean {
+    return (this.#listeners[name]?.size ?? 0) > 0;
+  }
+
+  /**
    * Calls every listener of an event.
    *
    * @param name The event name.

@@ -18,6 +18,9 @@ import { MessagingClient } from "./messaging_client.ts";
 import { QueuesClient } from "./queues_client.ts";
 import { DeveloperClient } from "./developer_client.ts";
 import { AgentsClient } from "./agents_client.ts";
+import { SyncClient } from "./sync_client.ts";
+import { DatabaseClient } from "./database_client.ts";
+import { StorageClient } from "./storage_client.ts";
 
 /** Connect to a room by URL and token. */
 export interface RoomClientUrlOptions {
@@ -112,6 +115,12 @@ export class RoomClient {
   readonly developer: DeveloperClient;
   /** Toolkits: listing and invoking tools. */
   readonly agents: AgentsClient;
+  /** Synchronized MeshDocuments (`sync` toolkit). */
+  readonly sync: SyncClient;
+  /** The room's SQLite databases (toolkit `sqlite`); also reachable as `sqlite`. */
+  readonly database: DatabaseClient;
+  /** Room storage: files, uploads, downloads and file events. */
+  readonly storage: StorageClient;
 
   readonly #protocol: Protocol;
   readonly #ws?: WebSocketClientProtocol;
@@ -162,6 +171,9 @@ export class RoomClient {
     this.queues = new QueuesClient(this);
     this.developer = new DeveloperClient(this);
     this.agents = new AgentsClient(this);
+    this.sync = new SyncClient(this);
+    this.database = new DatabaseClient(this);
+    this.storage = new StorageClient(this);
 
     this.onMessage("room_ready", (m) => this.#onRoomReady(m));
     this.onMessage("connected", (m) => this.#onConnected(m));
@@ -223,6 +235,11 @@ export class RoomClient {
   /** True once the client closed for good (disposed, closed by the room, or gave up). */
   get isClosed(): boolean {
     return this.#closed;
+  }
+
+  /** The room's SQLite databases: the same client as {@linkcode RoomClient.database}. */
+  get sqlite(): DatabaseClient {
+    return this.database;
   }
 
   /** The protocol under this client (for sub-clients built on top of it). */

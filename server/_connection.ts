@@ -19,6 +19,7 @@ import { InputStream } from "./_input_stream.ts";
 import { Participant } from "./participant.ts";
 import type { Room } from "./room.ts";
 import type { ToolContext, ToolResult } from "./room_toolkit.ts";
+import { toolCallRouter } from "./_tool_call_router.ts";
 
 /** Who is connecting, from the admitted token. */
 export interface ConnectionIdentity {
@@ -36,6 +37,10 @@ export interface ConnectionLimits {
   maxMessageSize: number;
   /** Largest send backlog in bytes; a socket over it is closed with 1008 (slow consumer). */
   maxBufferedAmount: number;
+  /** Longest wait (ms) for a toolkit host's first answer to a routed call (default 10 min). */
+  toolCallTimeoutMs?: number;
+  /** Data bytes per outgoing data packet (default 1024, as the official clients send). */
+  packetSize?: number;
 }
 
 const EMPTY_RESPONSE = new EmptyContent().pack();
@@ -100,7 +105,7 @@ export function serveConnection(
         socket.close(code, reason);
       } catch { /* already closed */ }
     },
-  }, { maxMessageSize: limits.maxMessageSize });
+  }, { maxMessageSize: limits.maxMessageSize, chunkSize: limits.packetSize });
 
   participant = new Participant({
     id: crypto.randomUUID(),
@@ -110,6 +115,9 @@ export function serveConnection(
     protocol,
   });
 
+  /** Participant-hosted toolkits of the room (§7): registry and call routing. */
+  const agents = toolCallRouter(room, limits.toolCallTimeoutMs);
+
   /** Open tool calls with streamed input, by tool call id. Per connection; dies with it. */
   const calls = new Map<string, InputStream>();
   let ended = false;
@@ -118,6 +126,7 @@ export function serveConnection(
     ended = true;
     for (const stream of calls.values()) stream.end();
     calls.clear();
+    agents.participantLeft(participant);
     room.leave(participant);
     onEnd(participant);
   };
@@ -184,10 +193,36 @@ export function serveConnection(
     room.setAttributes(participant, header);
   });
 
-  // §7 hosted-toolkit answers: routing comes with the toolkit registry; until then they are
-  // dropped (they never get a response).
-  protocol.on("room.tool_call_response", () => {});
-  protocol.on("room.tool_call_response_chunk", () => {});
+  // §7 participant-hosted toolkits. Host answers never get a response.
+  protocol.on("room.tool_call_response", (m) => agents.hostResponse(participant, m));
+  protocol.on("room.tool_call_response_chunk", (m) => agents.hostChunk(participant, m));
+  const agentsRequest = (
+    m: ProtocolMessage,
+    run: (header: JsonObject) => Content | Promise<Content>,
+  ): Promise<void> | void => {
+    let header: JsonObject;
+    try {
+      header = unpackMessage(m.data).header;
+    } catch (e) {
+      return respondError(m.id, `malformed ${m.type}: ${message(e)}`, ErrorCode.INVALID_REQUEST);
+    }
+    try {
+      const result = run(header);
+      if (!(result instanceof Promise)) return respond(m.id, result);
+      return result.then((content) => respond(m.id, content), (e) => fail(m.id, e));
+    } catch (e) {
+      return fail(m.id, e);
+    }
+  };
+  protocol.on(
+    "room.register_toolkit",
+    (m) => agentsRequest(m, (h) => agents.register(participant, h)),
+  );
+  protocol.on(
+    "room.unregister_toolkit",
+    (m) => agentsRequest(m, (h) => agents.unregister(participant, h)),
+  );
+  protocol.on("room.list_toolkits", (m) => agentsRequest(m, (h) => agents.list(participant, h)));
 
   protocol.on("room.invoke_tool", (m) => invoke(m));
   protocol.on("room.tool_call_request_chunk", (m) => chunk(m));
@@ -257,9 +292,18 @@ export function serveConnection(
         return runBuiltin(m.id, toolkitName, toolName, toolCallId, input, scope, tool);
       }
     }
-    // §7 participant-hosted toolkits: the routing branch goes here (resolve the host, send
-    // room.tool_call.<toolkit>, relay its answers). Until then only built-ins exist.
-    return respondError(m.id, `toolkit ${toolkitName} was not found`, ErrorCode.NOT_FOUND);
+    // §7 participant-hosted toolkits: resolve the host, send room.tool_call.<toolkit>, relay.
+    const streamed = input instanceof ControlContent && input.method === "open";
+    return agents.invoke(
+      participant,
+      m.id,
+      header,
+      payload,
+      toolkitName,
+      toolName,
+      toolCallId,
+      streamed,
+    );
   }
 
   async function runBuiltin(
@@ -287,6 +331,7 @@ export function serveConnection(
       toolCallId,
       input,
       inputStream: stream ?? EMPTY_STREAM,
+      deferInputAcks: stream ? () => stream.deferAcks() : undefined,
       signal: participant.signal,
     };
     try {
@@ -301,7 +346,7 @@ export function serveConnection(
       await streamOutput(id, toolkit, tool, toolCallId, result);
     } finally {
       if (stream) {
-        stream.end();
+        stream.dispose();
         if (calls.get(toolCallId) === stream) calls.delete(toolCallId);
       }
     }
@@ -377,7 +422,8 @@ export function serveConnection(
     const isClose = content instanceof ControlContent && content.method === "close";
     const stream = calls.get(toolCallId);
     if (!stream) {
-      // §7: chunks of calls routed to a hosted toolkit get their branch here.
+      // §7: chunks of calls routed to a hosted toolkit.
+      if (agents.requestChunk(participant, m.id, toolCallId, raw, payload, isClose)) return;
       // [impl] A close for a call that already ended is normal (the client sends it from a
       // finally block): answer it quietly.
       if (isClose) return respond(m.id, EMPTY);
@@ -385,10 +431,10 @@ export function serveConnection(
     }
     if (isClose) {
       calls.delete(toolCallId);
-      stream.end();
+      stream.close(); // chunks already buffered are still read
       return respond(m.id, EMPTY);
     }
-    stream.push(content, () => respond(m.id, EMPTY));
+    stream.push(content, (response) => respond(m.id, response ?? EMPTY));
   }
 
   socket.onmessage = (e) => {

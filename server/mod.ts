@@ -34,3 +34,7 @@ export * from "./room_database.ts";
 export * from "./sqlite_result_cursor.ts";
 export * from "./sqlite_table_writer.ts";
 export * from "./sqlite_grants.ts";
+export * from "./sqlite_toolkit.ts";
+export * from "./toolkit_registry.ts";
+export * from "./storage_toolkit.ts";
+export * from "./sync_toolkit.ts";

@@ -12,11 +12,18 @@ import { Room } from "./room.ts";
 import { isValidRoomName } from "./room_name.ts";
 import type { RoomToolkitFactory } from "./room_toolkit.ts";
 import { sqliteQueueStore } from "./sqlite_queue_store.ts";
+import { sqliteToolkit } from "./sqlite_toolkit.ts";
+import { storageToolkit } from "./storage_toolkit.ts";
+import { syncToolkit } from "./sync_toolkit.ts";
+import { createDownloadHandler, type DownloadHandler, DownloadUrlSigner } from "./download_url.ts";
+import { loadDownloadUrlSecret } from "./_download_url_secret.ts";
 
 /** The server name reported by `GET /`. */
 export const SERVER_NAME = "meshagent-deno-server";
 /** The server version reported by `GET /`. */
 export const SERVER_VERSION = "0.1.0";
+/** The default data bytes per outgoing packet of the server (see `RoomServerOptions.packetSize`). */
+export const DEFAULT_PACKET_SIZE = 64 * 1024;
 
 /** Options of a {@linkcode RoomServer}. */
 export interface RoomServerOptions {
@@ -37,6 +44,18 @@ export interface RoomServerOptions {
   pingInterval?: number;
   /** The largest send backlog per socket in bytes (default 64 MiB); over it → close 1008. */
   maxBufferedAmount?: number;
+  /**
+   * Data bytes per outgoing data packet (default 64 KiB). Receivers do not check the packet size
+   * (protocol-core §2.1; the Python client takes anything under 4 MiB), and large packets cut the
+   * per-frame cost of big messages (storage downloads) several times; 1024 is byte-identical to
+   * what the official clients send.
+   */
+  packetSize?: number;
+  /**
+   * Seconds a call routed to a participant-hosted toolkit may wait for the host's answer (its
+   * result, or the start of its output stream) before the caller gets error 1009 (default 600).
+   */
+  toolCallTimeout?: number;
   /** The public base URL (`https://rooms.example.com`); default: from the request's Host. */
   publicUrl?: string;
   /** Called once the server listens. */
@@ -47,9 +66,34 @@ export interface RoomServerOptions {
   toolkits?: readonly RoomToolkitFactory[];
   /**
    * Opens the file store of a room (default: {@linkcode LocalFileStore} under
-   * `<dataDir>/rooms/<room>/files/`).
+   * `<dataDir>/rooms/<room>/files/`). Called once per room per server process; the store is then
+   * shared by every session of the room and by the download URL handler.
    */
   fileStore?: (room: string) => Promise<FileStore>;
+  /** Room storage limits and tuning (used by the default file store and the storage toolkit). */
+  storage?: RoomServerStorageOptions;
+}
+
+/** Storage options of a {@linkcode RoomServer}. */
+export interface RoomServerStorageOptions {
+  /** The largest file in bytes (default 4 GiB). Ignored when `fileStore` is given. */
+  maxFileBytes?: number;
+  /** The most bytes one room's files may take (default: no limit). Ignored with `fileStore`. */
+  maxRoomBytes?: number;
+  /** The `chunk_size` of upload pulls (default 1 MiB). */
+  uploadChunkSize?: number;
+  /** Upload pulls kept outstanding (default 4). */
+  uploadPullWindow?: number;
+  /** The largest download data chunk (default 4 MiB). */
+  maxDownloadChunkSize?: number;
+  /**
+   * The secret that signs download URLs (at least 16 bytes). Default: 32 random bytes generated
+   * on first use and kept in `<dataDir>/download-url-secret` (mode 0600), so URLs stay valid
+   * across restarts; delete that file to invalidate every URL handed out.
+   */
+  downloadUrlSecret?: string | Uint8Array;
+  /** How long download URLs stay valid, in seconds (default 3600). */
+  downloadUrlTtlSeconds?: number;
 }
 
 interface RoomEntry {
@@ -84,10 +128,16 @@ export class RoomServer {
   readonly #dataDir: string;
   readonly #maxMessageSize: number;
   readonly #maxBufferedAmount: number;
+  readonly #packetSize: number;
   readonly #pingInterval: number;
+  readonly #toolCallTimeoutMs: number;
   readonly #publicUrl?: string;
   readonly #toolkits: readonly RoomToolkitFactory[];
   readonly #fileStore: (room: string) => Promise<FileStore>;
+  /** One file store per room name for the server's lifetime (shared by sessions and downloads). */
+  readonly #fileStores = new Map<string, Promise<FileStore>>();
+  #download?: Promise<{ signer: DownloadUrlSigner; handle: DownloadHandler }>;
+  readonly #storage: RoomServerStorageOptions;
   readonly #rooms = new Map<string, RoomEntry>();
   readonly #sockets = new Set<WebSocket>();
   readonly #roomClosing = new Set<Promise<void>>();
@@ -103,18 +153,41 @@ export class RoomServer {
     this.#dataDir = options.dataDir;
     this.#maxMessageSize = options.maxMessageSize ?? 16 * 1024 * 1024;
     this.#maxBufferedAmount = options.maxBufferedAmount ?? 64 * 1024 * 1024;
+    this.#packetSize = options.packetSize ?? DEFAULT_PACKET_SIZE;
     this.#pingInterval = options.pingInterval ?? 30;
+    this.#toolCallTimeoutMs = (options.toolCallTimeout ?? 600) * 1000;
     if (options.publicUrl !== undefined) {
       this.#publicUrl = options.publicUrl.replace(/^http/, "ws").replace(/\/+$/, "");
     }
     const queueStore = options.queueStore ?? sqliteQueueStore;
     const dataDir = options.dataDir;
+    const storage = this.#storage = options.storage ?? {};
     this.#fileStore = options.fileStore ??
-      ((room: string) => LocalFileStore.open({ dataDir, room }));
+      ((room: string) =>
+        LocalFileStore.open({
+          dataDir,
+          room,
+          maxFileBytes: storage.maxFileBytes,
+          maxRoomBytes: storage.maxRoomBytes,
+        }));
     this.#toolkits = [
       messagingToolkit,
       (room: Room) => queuesToolkit(room, queueStore),
       developerToolkit,
+      (room: Room) =>
+        storageToolkit(room, {
+          uploadChunkSize: storage.uploadChunkSize,
+          uploadPullWindow: storage.uploadPullWindow,
+          maxDownloadChunkSize: storage.maxDownloadChunkSize,
+          signDownloadUrl: async ({ room, path, download }) => {
+            const { signer } = await this.#downloads();
+            // room.url is the public WebSocket URL of the room: its base is the server's.
+            const baseUrl = room.url.replace(/^ws/, "http").replace(/\/rooms\/[^/]*$/, "");
+            return await signer.sign({ baseUrl, room: room.name, path, download });
+          },
+        }),
+      sqliteToolkit,
+      syncToolkit,
       ...(options.toolkits ?? []),
     ];
     const onListen = options.onListen;
@@ -157,6 +230,14 @@ export class RoomServer {
       return Response.json({ name: SERVER_NAME, version: SERVER_VERSION });
     }
     if (!path.startsWith("/rooms/")) return text(404, "not found");
+    if (path.endsWith("/storage/download")) {
+      const { handle } = await this.#downloads();
+      const response = await handle(
+        request,
+        (room) => isValidRoomName(room) ? this.#files(room) : undefined,
+      );
+      if (response) return response;
+    }
     const name = path.slice(7);
     if (!isValidRoomName(name)) return text(404, `not found: invalid room name`);
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
@@ -180,7 +261,12 @@ export class RoomServer {
       socket,
       entry.room,
       { name: token.name, role: token.role, scope: token.apiScope },
-      { maxMessageSize: this.#maxMessageSize, maxBufferedAmount: this.#maxBufferedAmount },
+      {
+        maxMessageSize: this.#maxMessageSize,
+        maxBufferedAmount: this.#maxBufferedAmount,
+        toolCallTimeoutMs: this.#toolCallTimeoutMs,
+        packetSize: this.#packetSize,
+      },
       (_participant: Participant) => {
         this.#sockets.delete(socket);
         this.#release(name, entry);
@@ -197,13 +283,43 @@ export class RoomServer {
         url: `${base}/rooms/${name}`,
         dataDir: `${this.#dataDir}/rooms/${name}`,
         toolkits: this.#toolkits,
-        openFileStore: () => this.#fileStore(name),
+        openFileStore: () => this.#files(name),
       });
       entry = { room, refs: 0 };
       this.#rooms.set(name, entry);
     }
     entry.refs++;
     return entry;
+  }
+
+  /** The room's file store, opened once per process. */
+  #files(room: string): Promise<FileStore> {
+    let store = this.#fileStores.get(room);
+    if (!store) {
+      store = this.#fileStore(room);
+      this.#fileStores.set(room, store);
+      // A failed open is retried on the next call instead of being cached.
+      store.catch(() => {
+        if (this.#fileStores.get(room) === store) this.#fileStores.delete(room);
+      });
+    }
+    return store;
+  }
+
+  /** The download URL signer and handler, made on first use. */
+  #downloads(): Promise<{ signer: DownloadUrlSigner; handle: DownloadHandler }> {
+    if (!this.#download) {
+      const storage = this.#storage;
+      this.#download = (async () => {
+        const secret = storage.downloadUrlSecret ?? await loadDownloadUrlSecret(this.#dataDir);
+        const signer = await DownloadUrlSigner.create(secret, {
+          ttlSeconds: storage.downloadUrlTtlSeconds,
+        });
+        return { signer, handle: createDownloadHandler(signer) };
+      })();
+      this.#download.catch(() => this.#download = undefined);
+    }
+    return this.#download;
   }
 
   #release(name: string, entry: RoomEntry): void {

@@ -31,6 +31,13 @@ export interface ToolContext {
    * close or its disconnect. Empty when the input is not streamed.
    */
   readonly inputStream: AsyncIterable<Content>;
+  /**
+   * Streamed input only: takes over the answers (`__response__`) to input chunks. Call it before
+   * the tool's first await; from then on a chunk is answered only when the tool passes it to the
+   * returned function (e.g. once the chunk is durable; with an error content to refuse it), or
+   * when the call ends.
+   */
+  readonly deferInputAcks?: () => (chunk: Content, response?: Content) => void;
   /** Aborted when the caller disconnects (or the room ends). */
   readonly signal: AbortSignal;
 }
