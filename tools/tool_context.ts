@@ -1,4 +1,4 @@
-import type { JsonObject } from "@meshagent/api";
+import type { JsonObject, RoomClient } from "@meshagent/api";
 
 /**
  * A participant as a tool sees it: the caller, or the participant the caller acts for. The
@@ -14,16 +14,6 @@ export interface ToolParticipant {
 }
 
 /**
- * The room a tool runs in, as far as the tools package needs it today. (The RoomClient of
- * `@meshagent/api` will fill this slot once it lands; until then any object with these members
- * fits.)
- */
-export interface ToolRoom {
-  /** The room's name, when known. */
-  readonly roomName?: string | undefined;
-}
-
-/**
  * A progress event a running tool sends to its caller, e.g. `{ "kind": "progress", "done": 3 }`.
  * A host forwards it as a plain JSON chunk of the call's output stream.
  */
@@ -36,8 +26,11 @@ export type ToolEventHandler = (event: ToolEvent) => void | Promise<void>;
 export interface ToolContextInit {
   /** The participant that called the tool. */
   caller: ToolParticipant;
-  /** The room the call came through, or null for a local call (default null). */
-  room?: ToolRoom | null;
+  /**
+   * The room client the call came through (a hosted toolkit's connection), or null for a local
+   * call (default null).
+   */
+  room?: RoomClient | null;
   /** The participant the caller acts for, or null (default null). */
   onBehalfOf?: ToolParticipant | null;
   /** The caller's `tool_call_id` (default: a fresh random id). */
@@ -65,8 +58,8 @@ export interface ToolContextInit {
  * ```
  */
 export class ToolContext {
-  /** The room the call came through, or null for a local call. */
-  readonly room: ToolRoom | null;
+  /** The room client the call came through, or null for a local call. */
+  readonly room: RoomClient | null;
   /** The participant that called the tool. */
   readonly caller: ToolParticipant;
   /** The participant the caller acts for, or null. */

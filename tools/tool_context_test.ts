@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { RoomClient } from "@meshagent/api";
 import { ToolContext, type ToolEvent } from "./tool_context.ts";
 
 Deno.test("ToolContext defaults", async () => {
@@ -26,10 +27,12 @@ Deno.test("ToolContext carries participants, room and events", async () => {
     }
   }
   const caller = new Participant();
+  // Not started: a RoomClient opens nothing until start().
+  await using room = new RoomClient({ url: "ws://127.0.0.1:1/rooms/r1", token: "t" });
   const ctx = new ToolContext({
     caller,
     onBehalfOf: { id: "p-2", name: "bob", attributes: { name: "bob" } },
-    room: { roomName: "r1" },
+    room,
     toolCallId: "call-1",
     signal: controller.signal,
     onEvent: async (event) => {
@@ -39,7 +42,7 @@ Deno.test("ToolContext carries participants, room and events", async () => {
   });
   assert.equal(ctx.caller.name, "alice");
   assert.equal(ctx.onBehalfOf?.id, "p-2");
-  assert.equal(ctx.room?.roomName, "r1");
+  assert.equal(ctx.room, room);
   assert.equal(ctx.toolCallId, "call-1");
   await ctx.emit({ kind: "progress", done: 1 });
   assert.deepEqual(events, [{ kind: "progress", done: 1 }]);

@@ -1,0 +1,712 @@
+import {
+  ErrorCode,
+  FileContent,
+  type JsonObject,
+  type RoomClient,
+  RoomError,
+  type StorageEntry,
+  TextContent,
+} from "@meshagent/api";
+import { callSignal, roomOf, strictObject } from "./_tool_room.ts";
+import { FunctionTool, type Tool } from "./tool.ts";
+import type { ToolContext } from "./tool_context.ts";
+import { ToolError } from "./tool_error.ts";
+import { Toolkit } from "./toolkit.ts";
+
+/**
+ * A room folder shown to the tools under another path: paths under `mountPath` are read and
+ * written under `roomPath`. With mounts, the tools reach only mounted folders.
+ */
+export interface StorageMount {
+  /** The folder in room storage (`""` for the whole room). */
+  roomPath: string;
+  /** Where the tools see it (`""` for the top level). */
+  mountPath: string;
+  /** Refuse writes under this mount (default false). */
+  readOnly?: boolean;
+}
+
+/** Options of a {@linkcode StorageToolkit}. */
+export interface StorageToolkitOptions {
+  /**
+   * The toolkit name (default `"storage"`). The room's own storage toolkit owns that name, so
+   * pick another one (e.g. `"agent_storage"`) to host this toolkit in a room.
+   */
+  name?: string;
+  /** Leave out `write_file` and `save_file_from_url` (default false). */
+  readOnly?: boolean;
+  /** Room folders to expose under other paths; without mounts the whole room is reachable. */
+  mounts?: readonly StorageMount[];
+  /** The room to use when a call's context has none (default: the context's room only). */
+  room?: RoomClient | null;
+  /** Whether the toolkit is public once hosted (default false). */
+  public?: boolean;
+  /** The largest file `read_file` returns, in bytes (default 4 MiB). */
+  maxReadBytes?: number;
+  /** The largest file `grep_file` searches, in bytes (default 16 MiB). */
+  maxGrepBytes?: number;
+  /** The largest download `save_file_from_url` stores, in bytes (default 64 MiB). */
+  maxDownloadBytes?: number;
+  /** How long `save_file_from_url` may take to fetch and store, in ms (default 60000). */
+  fetchTimeout?: number;
+  /** How long one storage operation may take, in ms (default 60000). */
+  requestTimeout?: number;
+}
+
+const MiB = 1024 * 1024;
+const DEFAULT_MAX_READ = 4 * MiB;
+const DEFAULT_MAX_GREP = 16 * MiB;
+const DEFAULT_MAX_DOWNLOAD = 64 * MiB;
+const DEFAULT_TIMEOUT = 60_000;
+/** `grep_file` returns at most this many matches by default, and never more than the cap. */
+const DEFAULT_MATCHES = 50;
+const MAX_MATCHES = 1000;
+/** A matching line is cut to this many characters. */
+const MAX_LINE_CHARS = 500;
+const MAX_PATTERN_CHARS = 1000;
+
+const TEXT_TYPES = new Set([
+  "application/json",
+  "application/xml",
+  "application/yaml",
+  "application/x-yaml",
+  "application/javascript",
+  "application/typescript",
+  "application/x-sh",
+  "application/toml",
+  "application/sql",
+  "application/x-ndjson",
+  "image/svg+xml",
+]);
+
+function isTextMime(mimeType: string): boolean {
+  const base = mimeType.split(";")[0].trim().toLowerCase();
+  return base.startsWith("text/") || TEXT_TYPES.has(base) || base.endsWith("+json") ||
+    base.endsWith("+xml");
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The text of bytes that look like UTF-8 text (no NUL bytes), or undefined. */
+function sniffText(data: Uint8Array): string | undefined {
+  if (data.includes(0)) return undefined;
+  try {
+    return strictUtf8.decode(data);
+  } catch {
+    return undefined;
+  }
+}
+
+function positiveInt(value: number | undefined, fallback: number, what: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new ToolError(
+      `${what} must be a positive integer, got ${value}`,
+      ErrorCode.INVALID_REQUEST,
+    );
+  }
+  return value;
+}
+
+/**
+ * Normalises a tool path: accepts `room:///a/b`, `/a/b`, `./a/b` and `a//b/`, gives `a/b`.
+ *
+ * @throws {ToolError} 3004 for `..` segments.
+ */
+function normalizePath(path: string): string {
+  let p = path.trim();
+  if (p.startsWith("room://")) p = p.slice("room://".length);
+  const segments = p.split("/").filter((s) => s !== "" && s !== ".");
+  if (segments.includes("..")) {
+    throw new ToolError(
+      `the path ${JSON.stringify(path)} contains "..": give a path from the top of the room`,
+      ErrorCode.STORAGE_INVALID_PATH,
+    );
+  }
+  return segments.join("/");
+}
+
+function under(path: string, folder: string): string | undefined {
+  if (folder === "") return path;
+  if (path === folder) return "";
+  if (path.startsWith(folder + "/")) return path.slice(folder.length + 1);
+  return undefined;
+}
+
+function join(a: string, b: string): string {
+  return a === "" ? b : b === "" ? a : `${a}/${b}`;
+}
+
+/** Where a tool path lands in room storage. */
+interface Resolved {
+  roomPath: string;
+  readOnly: boolean;
+}
+
+/** Maps tool paths to room paths through the mounts (the identity without mounts). */
+class MountTable {
+  readonly #mounts: { roomPath: string; mountPath: string; readOnly: boolean }[] | null;
+
+  constructor(mounts: readonly StorageMount[] | undefined) {
+    if (!mounts || mounts.length === 0) {
+      this.#mounts = null;
+      return;
+    }
+    this.#mounts = mounts.map((m) => ({
+      roomPath: normalizePath(m.roomPath),
+      mountPath: normalizePath(m.mountPath),
+      readOnly: m.readOnly ?? false,
+    }));
+    const seen = new Set<string>();
+    for (const m of this.#mounts) {
+      if (seen.has(m.mountPath)) {
+        throw new ToolError(
+          `two storage mounts use the mount path ${JSON.stringify(m.mountPath)}`,
+          ErrorCode.INVALID_REQUEST,
+        );
+      }
+      seen.add(m.mountPath);
+    }
+    // The most specific mount wins.
+    this.#mounts.sort((a, b) => b.mountPath.length - a.mountPath.length);
+  }
+
+  /** The resolution of a normalised tool path, or undefined when no mount covers it. */
+  resolve(path: string): Resolved | undefined {
+    if (this.#mounts === null) return { roomPath: path, readOnly: false };
+    for (const m of this.#mounts) {
+      const rest = under(path, m.mountPath);
+      if (rest !== undefined) return { roomPath: join(m.roomPath, rest), readOnly: m.readOnly };
+    }
+    return undefined;
+  }
+
+  /** The next path segments of mount points below a folder that no mount covers. */
+  virtualChildren(path: string): string[] {
+    const out = new Set<string>();
+    for (const m of this.#mounts ?? []) {
+      const rest = under(m.mountPath, path);
+      if (rest !== undefined && rest !== "") out.add(rest.split("/")[0]);
+    }
+    return [...out].sort();
+  }
+
+  describe(): string {
+    return (this.#mounts ?? []).map((m) => JSON.stringify(m.mountPath)).join(", ");
+  }
+}
+
+interface PathArgs {
+  path: string;
+}
+interface GrepArgs {
+  path: string;
+  pattern: string;
+  ignore_case: boolean | null;
+  max_matches: number | null;
+}
+interface WriteArgs {
+  path: string;
+  text: string;
+  overwrite: boolean | null;
+}
+interface SaveUrlArgs {
+  url: string;
+  path: string;
+  overwrite: boolean | null;
+}
+
+const PATH_PROPERTY: JsonObject = {
+  type: "string",
+  description: 'A path in room storage, e.g. "docs/notes.txt" ("" is the top level)',
+};
+
+/** Limits of one toolkit, resolved. */
+interface Limits {
+  maxRead: number;
+  maxGrep: number;
+  maxDownload: number;
+  fetchTimeout: number;
+  requestTimeout: number;
+}
+
+/** Reads the body of a response into an upload source, failing past `max` bytes. */
+function limitedBody(body: ReadableStream<Uint8Array>, max: number, url: string) {
+  let total = 0;
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        total += chunk.length;
+        if (total > max) {
+          controller.error(
+            new ToolError(
+              `the download from ${url} is larger than the ${max}-byte limit of save_file_from_url`,
+              ErrorCode.INVALID_REQUEST,
+            ),
+          );
+          return;
+        }
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+}
+
+/** The work behind the tools of one {@linkcode StorageToolkit}. */
+class StorageOps {
+  readonly limits: Limits;
+  readonly #name: string;
+  readonly #room: RoomClient | null;
+  readonly #mounts: MountTable;
+
+  constructor(name: string, options: StorageToolkitOptions) {
+    this.#name = name;
+    this.#room = options.room ?? null;
+    this.#mounts = new MountTable(options.mounts);
+    this.limits = {
+      maxRead: positiveInt(options.maxReadBytes, DEFAULT_MAX_READ, "maxReadBytes"),
+      maxGrep: positiveInt(options.maxGrepBytes, DEFAULT_MAX_GREP, "maxGrepBytes"),
+      maxDownload: positiveInt(options.maxDownloadBytes, DEFAULT_MAX_DOWNLOAD, "maxDownloadBytes"),
+      fetchTimeout: positiveInt(options.fetchTimeout, DEFAULT_TIMEOUT, "fetchTimeout"),
+      requestTimeout: positiveInt(options.requestTimeout, DEFAULT_TIMEOUT, "requestTimeout"),
+    };
+  }
+
+  room(ctx: ToolContext): RoomClient {
+    return roomOf(ctx, this.#room, this.#name);
+  }
+
+  #options(ctx: ToolContext): { timeout: number; signal: AbortSignal } {
+    return { timeout: this.limits.requestTimeout, signal: ctx.signal };
+  }
+
+  #resolve(path: string, write: boolean): Resolved & { path: string } {
+    const normalized = normalizePath(path);
+    const resolved = this.#mounts.resolve(normalized);
+    if (!resolved) {
+      throw new ToolError(
+        `${JSON.stringify(path)} is outside the mounted folders (${this.#mounts.describe()})`,
+        ErrorCode.PERMISSION_DENIED,
+      );
+    }
+    if (write && resolved.readOnly) {
+      throw new ToolError(
+        `${JSON.stringify(path)} is in a read-only mount; write somewhere else`,
+        ErrorCode.PERMISSION_DENIED,
+      );
+    }
+    if (write && normalized === "") {
+      throw new ToolError("give a file path to write to", ErrorCode.STORAGE_INVALID_PATH);
+    }
+    return { ...resolved, path: normalized };
+  }
+
+  async #stat(ctx: ToolContext, path: string, roomPath: string): Promise<StorageEntry> {
+    const entry = await this.room(ctx).storage.stat(roomPath, this.#options(ctx));
+    if (!entry) {
+      throw new ToolError(
+        `there is no file at ${JSON.stringify(path)}; list_files_in_room shows what exists`,
+        ErrorCode.STORAGE_NOT_FOUND,
+      );
+    }
+    if (entry.isFolder) {
+      throw new ToolError(
+        `${JSON.stringify(path)} is a folder; list_files_in_room lists it`,
+        ErrorCode.INVALID_REQUEST,
+      );
+    }
+    return entry;
+  }
+
+  async list(ctx: ToolContext, args: PathArgs): Promise<JsonObject> {
+    const normalized = normalizePath(args.path);
+    const resolved = this.#mounts.resolve(normalized);
+    if (!resolved) {
+      const folders = this.#mounts.virtualChildren(normalized);
+      if (folders.length === 0) this.#resolve(args.path, false); // throws "outside the mounts"
+      return {
+        path: normalized,
+        files: folders.map((name) => ({ name, is_folder: true, size: null })),
+      };
+    }
+    let entries: StorageEntry[];
+    try {
+      entries = await this.room(ctx).storage.list(resolved.roomPath, this.#options(ctx));
+    } catch (e) {
+      if (e instanceof RoomError && e.code === ErrorCode.STORAGE_NOT_FOUND) {
+        throw new ToolError(
+          `there is no folder at ${JSON.stringify(args.path)}`,
+          ErrorCode.STORAGE_NOT_FOUND,
+        );
+      }
+      throw e;
+    }
+    return {
+      path: normalized,
+      files: entries.map((e) => ({ name: e.name, is_folder: e.isFolder, size: e.size })),
+    };
+  }
+
+  async read(ctx: ToolContext, args: PathArgs): Promise<TextContent | FileContent> {
+    const { roomPath, path } = this.#resolve(args.path, false);
+    const entry = await this.#stat(ctx, path, roomPath);
+    if (entry.size !== null && entry.size > this.limits.maxRead) {
+      throw new ToolError(
+        `${
+          JSON.stringify(path)
+        } is ${entry.size} bytes, more than the ${this.limits.maxRead}-byte ` +
+          "limit of read_file; search it with grep_file, or get a link with get_file_download_url",
+        ErrorCode.INVALID_REQUEST,
+      );
+    }
+    const file = await this.room(ctx).storage.download(roomPath, this.#options(ctx));
+    if (file.data.length > this.limits.maxRead) {
+      throw new ToolError(
+        `${JSON.stringify(path)} is larger than the ${this.limits.maxRead}-byte limit of read_file`,
+        ErrorCode.INVALID_REQUEST,
+      );
+    }
+    const mimeType = file.mimeType || "application/octet-stream";
+    if (isTextMime(mimeType) || mimeType === "application/octet-stream") {
+      const text = sniffText(file.data);
+      if (text !== undefined) return new TextContent(text);
+    }
+    return new FileContent(file.data, file.name || path.split("/").at(-1)!, mimeType);
+  }
+
+  async grep(ctx: ToolContext, args: GrepArgs): Promise<JsonObject> {
+    if (args.pattern.length > MAX_PATTERN_CHARS) {
+      throw new ToolError(
+        `the pattern is longer than ${MAX_PATTERN_CHARS} characters`,
+        ErrorCode.INVALID_REQUEST,
+      );
+    }
+    let regex: RegExp;
+    try {
+      regex = new RegExp(args.pattern, args.ignore_case ? "i" : "");
+    } catch (e) {
+      throw new ToolError(
+        `the pattern is not a valid regular expression: ${(e as Error).message}`,
+        ErrorCode.INVALID_REQUEST,
+      );
+    }
+    const limit = args.max_matches ?? DEFAULT_MATCHES;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_MATCHES) {
+      throw new ToolError(
+        `max_matches must be between 1 and ${MAX_MATCHES}, got ${limit}`,
+        ErrorCode.INVALID_REQUEST,
+      );
+    }
+    const { roomPath, path } = this.#resolve(args.path, false);
+    const entry = await this.#stat(ctx, path, roomPath);
+    if (entry.size !== null && entry.size > this.limits.maxGrep) {
+      throw new ToolError(
+        `${
+          JSON.stringify(path)
+        } is ${entry.size} bytes, more than the ${this.limits.maxGrep}-byte ` +
+          "limit of grep_file",
+        ErrorCode.INVALID_REQUEST,
+      );
+    }
+    const file = await this.room(ctx).storage.download(roomPath, this.#options(ctx));
+    const text = sniffText(file.data);
+    if (text === undefined) {
+      throw new ToolError(
+        `${JSON.stringify(path)} is not a text file (${file.mimeType}); grep_file searches ` +
+          "UTF-8 text only",
+        ErrorCode.INVALID_REQUEST,
+      );
+    }
+    const matches: JsonObject[] = [];
+    let count = 0;
+    const lines = text.split(/\r?\n/);
+    if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+    for (let i = 0; i < lines.length; i++) {
+      if (!regex.test(lines[i])) continue;
+      count++;
+      if (matches.length < limit) {
+        const line = lines[i];
+        matches.push({
+          line: i + 1,
+          text: line.length > MAX_LINE_CHARS ? line.slice(0, MAX_LINE_CHARS) + "…" : line,
+        });
+      }
+    }
+    return { path, pattern: args.pattern, matches, match_count: count, truncated: count > limit };
+  }
+
+  async write(ctx: ToolContext, args: WriteArgs): Promise<JsonObject> {
+    const { roomPath, path } = this.#resolve(args.path, true);
+    const data = new TextEncoder().encode(args.text);
+    try {
+      await this.room(ctx).storage.upload(roomPath, data, {
+        overwrite: args.overwrite ?? false,
+        ...this.#options(ctx),
+      });
+    } catch (e) {
+      throw existsHint(e, path);
+    }
+    return { path, size: data.length };
+  }
+
+  async saveFromUrl(ctx: ToolContext, args: SaveUrlArgs): Promise<JsonObject> {
+    let url: URL;
+    try {
+      url = new URL(args.url);
+    } catch {
+      throw new ToolError(`${JSON.stringify(args.url)} is not a URL`, ErrorCode.INVALID_REQUEST);
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      throw new ToolError(
+        `save_file_from_url fetches http and https URLs only, not ${url.protocol}`,
+        ErrorCode.INVALID_REQUEST,
+      );
+    }
+    const { roomPath, path } = this.#resolve(args.path, true);
+    const room = this.room(ctx);
+    const overwrite = args.overwrite ?? false;
+    if (!overwrite && await room.storage.exists(roomPath, this.#options(ctx))) {
+      throw existsHint(
+        new RoomError("the file exists", ErrorCode.STORAGE_ALREADY_EXISTS),
+        path,
+      );
+    }
+    const max = this.limits.maxDownload;
+    const timeout = this.limits.fetchTimeout;
+    const signal = callSignal(ctx, timeout);
+    const where = url.href;
+    let response: Response;
+    try {
+      response = await fetch(url, { signal, redirect: "follow" });
+    } catch (e) {
+      throw fetchError(e, where, timeout, ctx);
+    }
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => {});
+      throw new ToolError(
+        `fetching ${where} failed: the server answered ${response.status} ${response.statusText}`,
+        ErrorCode.OPERATION_FAILED,
+      );
+    }
+    const length = Number(response.headers.get("content-length") ?? NaN);
+    if (Number.isFinite(length) && length > max) {
+      await response.body?.cancel().catch(() => {});
+      throw new ToolError(
+        `the download from ${where} is ${length} bytes, more than the ${max}-byte limit of ` +
+          "save_file_from_url",
+        ErrorCode.INVALID_REQUEST,
+      );
+    }
+    const mimeType = (response.headers.get("content-type") ?? "").split(";")[0].trim();
+    let size = 0;
+    const body = limitedBody(
+      response.body ?? new ReadableStream({ start: (c) => c.close() }),
+      max,
+      where,
+    )
+      .pipeThrough(
+        new TransformStream<Uint8Array, Uint8Array>({
+          transform(chunk, controller) {
+            size += chunk.length;
+            controller.enqueue(chunk);
+          },
+        }),
+      );
+    try {
+      await room.storage.upload(roomPath, body, {
+        overwrite,
+        signal,
+        timeout: this.limits.requestTimeout,
+        ...(mimeType ? { mimeType } : {}),
+      });
+    } catch (e) {
+      await body.cancel().catch(() => {});
+      if (e instanceof ToolError) throw e;
+      if (e instanceof RoomError) throw existsHint(e, path);
+      throw fetchError(e, where, timeout, ctx);
+    }
+    const stored = mimeType || "application/octet-stream";
+    return { path, size, mime_type: stored };
+  }
+
+  async downloadUrl(ctx: ToolContext, args: PathArgs): Promise<JsonObject> {
+    const { roomPath, path } = this.#resolve(args.path, false);
+    await this.#stat(ctx, path, roomPath);
+    const url = await this.room(ctx).storage.downloadUrl(roomPath, this.#options(ctx));
+    return { url };
+  }
+}
+
+function makeTools(ops: StorageOps, readOnly: boolean): Tool[] {
+  const tools: Tool[] = [
+    new FunctionTool<PathArgs>({
+      name: "list_files_in_room",
+      title: "list files",
+      description: "Lists the files and folders in a folder of room storage",
+      strict: true,
+      inputSchema: strictObject({ path: PATH_PROPERTY }),
+      run: (ctx, args) => ops.list(ctx, args),
+    }),
+    new FunctionTool<PathArgs>({
+      name: "read_file",
+      title: "read file",
+      description: "Reads a file from room storage: text files come back as text, others " +
+        `as a file (at most ${ops.limits.maxRead} bytes)`,
+      strict: true,
+      inputSchema: strictObject({ path: PATH_PROPERTY }),
+      outputSpec: { types: ["text", "file"] },
+      run: (ctx, args) => ops.read(ctx, args),
+    }),
+    new FunctionTool<GrepArgs>({
+      name: "grep_file",
+      title: "search file",
+      description: "Searches a text file in room storage for a regular expression and " +
+        "returns the matching lines with their line numbers",
+      strict: true,
+      inputSchema: strictObject({
+        path: PATH_PROPERTY,
+        pattern: { type: "string", description: "A JavaScript regular expression" },
+        ignore_case: {
+          type: ["boolean", "null"],
+          description: "Match regardless of case (default false)",
+        },
+        max_matches: {
+          type: ["integer", "null"],
+          description: `The most matching lines to return (default ${DEFAULT_MATCHES}, ` +
+            `at most ${MAX_MATCHES})`,
+        },
+      }),
+      run: (ctx, args) => ops.grep(ctx, args),
+    }),
+  ];
+  if (!readOnly) {
+    tools.push(
+      new FunctionTool<WriteArgs>({
+        name: "write_file",
+        title: "write file",
+        description: "Writes a text file to room storage",
+        strict: true,
+        inputSchema: strictObject({
+          path: PATH_PROPERTY,
+          text: { type: "string", description: "The file's content" },
+          overwrite: {
+            type: ["boolean", "null"],
+            description: "Replace an existing file (default false)",
+          },
+        }),
+        run: (ctx, args) => ops.write(ctx, args),
+      }),
+      new FunctionTool<SaveUrlArgs>({
+        name: "save_file_from_url",
+        title: "save file from URL",
+        description: "Downloads an http or https URL and saves it as a file in room storage " +
+          `(at most ${ops.limits.maxDownload} bytes)`,
+        strict: true,
+        inputSchema: strictObject({
+          url: { type: "string", description: "An http or https URL" },
+          path: PATH_PROPERTY,
+          overwrite: {
+            type: ["boolean", "null"],
+            description: "Replace an existing file (default false)",
+          },
+        }),
+        run: (ctx, args) => ops.saveFromUrl(ctx, args),
+      }),
+    );
+  }
+  tools.push(
+    new FunctionTool<PathArgs>({
+      name: "get_file_download_url",
+      title: "get download URL",
+      description: "Gets a short-lived HTTP URL from which a file in room storage can be " +
+        "downloaded",
+      strict: true,
+      inputSchema: strictObject({ path: PATH_PROPERTY }),
+      run: (ctx, args) => ops.downloadUrl(ctx, args),
+    }),
+  );
+  return tools;
+}
+
+/**
+ * The storage tools an agent uses on room storage (agents.md §3, toolkit `storage`):
+ *
+ * - `list_files_in_room {path}` → `{path, files: [{name, is_folder, size}]}`
+ * - `read_file {path}` → the text of a text file, or the file (a `file` content); larger files
+ *   than `maxReadBytes` are refused with a hint to use `grep_file`
+ * - `grep_file {path, pattern, ignore_case, max_matches}` → `{path, pattern, matches: [{line,
+ *   text}], match_count, truncated}` (a JavaScript regular expression, line by line)
+ * - `write_file {path, text, overwrite}` → `{path, size}` (not in read-only mode)
+ * - `save_file_from_url {url, path, overwrite}` → `{path, size, mime_type}`: fetches an http(s)
+ *   URL with a timeout and a size limit and stores it (not in read-only mode)
+ * - `get_file_download_url {path}` → `{url}`: a short-lived HTTP URL of the file
+ *
+ * Every tool has a strict input schema (all properties required, optional ones nullable, no
+ * others). Calls use the room of the {@linkcode ToolContext} (the hosting connection), and act
+ * with that participant's grants. With {@linkcode StorageToolkitOptions.mounts}, tool paths map
+ * to room folders and only mounted folders are reachable; a read-only mount refuses writes.
+ *
+ * @example
+ * ```ts
+ * import { StorageToolkit } from "@meshagent/tools";
+ *
+ * const storage = new StorageToolkit({ readOnly: true });
+ * console.assert(storage.name === "storage");
+ * console.assert(
+ *   storage.tools.map((t) => t.name).join() ===
+ *     "list_files_in_room,read_file,grep_file,get_file_download_url",
+ * );
+ * // Hosted in a room it needs another name (the room's own toolkit is "storage"):
+ * const hostable = new StorageToolkit({ name: "agent_storage" });
+ * console.assert(hostable.tools.some((t) => t.name === "write_file"));
+ * ```
+ */
+export class StorageToolkit extends Toolkit {
+  /** Whether the write tools were left out. */
+  readonly readOnly: boolean;
+
+  /**
+   * Creates the toolkit.
+   *
+   * @param options Name, read-only mode, mounts, room and limits.
+   * @throws {ToolError} 1002 for a non-positive limit or two mounts on one path; 3004 for a
+   *   mount path with `..`.
+   */
+  constructor(options: StorageToolkitOptions = {}) {
+    const readOnly = options.readOnly ?? false;
+    const name = options.name ?? "storage";
+    super({
+      name,
+      title: "storage",
+      description: "List, read and search files in room storage" +
+        (readOnly ? "" : ", write files and save files from URLs"),
+      public: options.public ?? false,
+      tools: makeTools(new StorageOps(name, options), readOnly),
+    });
+    this.readOnly = readOnly;
+  }
+}
+
+function existsHint(e: unknown, path: string): unknown {
+  if (e instanceof RoomError && e.code === ErrorCode.STORAGE_ALREADY_EXISTS) {
+    return new ToolError(
+      `${JSON.stringify(path)} already exists; pass overwrite: true to replace it`,
+      ErrorCode.STORAGE_ALREADY_EXISTS,
+    );
+  }
+  return e;
+}
+
+function fetchError(e: unknown, url: string, timeout: number, ctx: ToolContext): ToolError {
+  if (ctx.signal.aborted) return ToolError.from(ctx.signal.reason ?? e);
+  if (e instanceof DOMException && (e.name === "TimeoutError" || e.name === "AbortError")) {
+    return new ToolError(
+      `fetching ${url} took longer than ${timeout} ms; try again or use a smaller file`,
+      ErrorCode.TIMEOUT,
+    );
+  }
+  return new ToolError(
+    `fetching ${url} failed: ${e instanceof Error ? e.message : String(e)}`,
+    ErrorCode.OPERATION_FAILED,
+  );
+}
