@@ -7,6 +7,11 @@ import { listenCommand, sendMessageCommand } from "./room_messaging_command.ts";
 import { queueReceiveCommand, queueSendCommand } from "./room_queue_command.ts";
 import type { RoomConnectionOptions } from "./room_connection.ts";
 import type { Output } from "./output.ts";
+import { addAgentsCommands, addConnectCommand } from "./_agents_commands.ts";
+import { addStorageCommands } from "./_storage_commands.ts";
+import { addDbCommands } from "./_db_commands.ts";
+import { addSyncCommands } from "./_sync_commands.ts";
+import { addMcpCommands } from "./_mcp_commands.ts";
 
 const VERSION = "0.1.0";
 
@@ -143,7 +148,12 @@ export function buildProgram(output: Output, signal?: AbortSignal): Command {
       },
     );
 
+  addAgentsCommands(room, output);
+  addStorageCommands(room, output);
+  addDbCommands(room, output);
+  addSyncCommands(room, output);
   addConnectCommand(room, output);
+  addMcpCommands(program, output, signal);
 
   return program;
 }

@@ -18,3 +18,8 @@ export * from "./token_command.ts";
 export * from "./room_connection.ts";
 export * from "./room_messaging_command.ts";
 export * from "./room_queue_command.ts";
+export * from "./room_agents_command.ts";
+export * from "./room_storage_command.ts";
+export * from "./room_db_command.ts";
+export * from "./room_sync_command.ts";
+export * from "./mcp_command.ts";
