@@ -40,3 +40,4 @@ export * from "./storage_client.ts";
 export * from "./storage_files.ts";
 export * from "./database_client.ts";
 export * from "./sync_client.ts";
+export * from "./mime_type.ts";

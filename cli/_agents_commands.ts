@@ -1,38 +1,13 @@
 // The commander wiring of `meshagent room agents …` and `meshagent room connect`. Private: the
 // exported functions in room_agents_command.ts are the public API.
 import { type Command, CommanderError, Option } from "commander";
+import { nonNegativeNumber, roomOptions } from "./_room_options.ts";
 import {
   invokeToolCommand,
   listToolkitsCommand,
   roomConnectCommand,
 } from "./room_agents_command.ts";
 import type { Output } from "./output.ts";
-
-function connectionOptions(command: Command): Command {
-  return command
-    .option("--room <room>", "room name (default: MESHAGENT_ROOM)")
-    .option("--identity <name>", "participant name for a minted token", "cli")
-    .option("--role <role>", "role grant for a minted token", "user")
-    .option(
-      "--api-url <url>",
-      "room server URL (default: MESHAGENT_API_URL or http://127.0.0.1:8078)",
-    )
-    .option("--token <jwt>", "participant token to use (default: MESHAGENT_TOKEN)")
-    .option("--key <ma-key>", "API key to sign a token (default: MESHAGENT_API_KEY)")
-    .option(
-      "--data-dir <dir>",
-      "data folder of a local server, whose credentials may sign",
-      ".meshagent",
-    );
-}
-
-function seconds(flag: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < 0) throw new Error(`${flag} must be a non-negative number`);
-    return n;
-  };
-}
 
 /**
  * Adds `agents list-toolkits` and `agents invoke-tool` under `room`.
@@ -42,18 +17,18 @@ function seconds(flag: string) {
  */
 export function addAgentsCommands(room: Command, output: Output): void {
   const agents = room.command("agents").description("list and call toolkits hosted in a room");
-  connectionOptions(agents.command("list-toolkits"))
+  roomOptions(agents.command("list-toolkits"))
     .description("print the toolkits you can see (public ones and your own) as JSON")
     .option("--participant-id <id>", "only this participant's toolkits (private ones included)")
     .option("--participant-name <name>", "only the toolkits of the participant with this name")
     .addOption(
       new Option("--timeout <seconds>", "wait this long for that participant's toolkits")
-        .argParser(seconds("--timeout")),
+        .argParser(nonNegativeNumber("--timeout")),
     )
     .action(async (opts) => {
       await listToolkitsCommand(opts, output);
     });
-  connectionOptions(agents.command("invoke-tool"))
+  roomOptions(agents.command("invoke-tool"))
     .description("call a tool and print its result")
     .requiredOption("--toolkit <name>", "toolkit name")
     .requiredOption("--tool <name>", "tool name")
@@ -61,7 +36,9 @@ export function addAgentsCommands(room: Command, output: Output): void {
     .option("--participant-id <id>", "call the toolkit hosted by this participant")
     .option("--on-behalf-of-id <id>", "the participant the call acts for")
     .addOption(
-      new Option("--timeout <seconds>", "give up after this long").argParser(seconds("--timeout")),
+      new Option("--timeout <seconds>", "give up after this long").argParser(
+        nonNegativeNumber("--timeout"),
+      ),
     )
     .option("--output <path>", "save a file result here")
     .option("--stream", "the tool streams its output: print each item as it arrives")
@@ -77,7 +54,7 @@ export function addAgentsCommands(room: Command, output: Output): void {
  * @param output Where diagnostics go.
  */
 export function addConnectCommand(room: Command, output: Output): void {
-  connectionOptions(room.command("connect"))
+  roomOptions(room.command("connect"))
     .description(
       "run a program with MESHAGENT_ROOM, MESHAGENT_TOKEN and MESHAGENT_API_URL set for the room",
     )

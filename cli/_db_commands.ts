@@ -1,6 +1,7 @@
 // The commander wiring of `meshagent room db …`. Private: the exported functions in
 // room_db_command.ts are the public API.
 import type { Command } from "commander";
+import { roomOptions } from "./_room_options.ts";
 import {
   dbCreateCommand,
   dbDatabasesCommand,
@@ -10,21 +11,7 @@ import {
 import type { Output } from "./output.ts";
 
 function connectionOptions(command: Command): Command {
-  return command
-    .option("--room <room>", "room name (default: MESHAGENT_ROOM)")
-    .option("--identity <name>", "participant name for a minted token", "cli")
-    .option("--role <role>", "role grant for a minted token", "user")
-    .option(
-      "--api-url <url>",
-      "room server URL (default: MESHAGENT_API_URL or http://127.0.0.1:8078)",
-    )
-    .option("--token <jwt>", "participant token to use (default: MESHAGENT_TOKEN)")
-    .option("--key <ma-key>", "API key to sign a token (default: MESHAGENT_API_KEY)")
-    .option(
-      "--data-dir <dir>",
-      "data folder of a local server, whose credentials may sign",
-      ".meshagent",
-    )
+  return roomOptions(command)
     .option("--namespace <path>", "database namespace, segments joined by / (default: none)");
 }
 

@@ -1,6 +1,7 @@
 // The commander wiring of the `meshagent` command tree. Private: commander's types stay out of
 // the package's public signatures; the exported command functions are the public API.
 import { Command, Option } from "commander";
+import { nonNegativeNumber, roomOptions } from "./_room_options.ts";
 import { mintToken, type TokenCommandOptions } from "./token_command.ts";
 import { parsePort, runServerCommand } from "./server_command.ts";
 import { listenCommand, sendMessageCommand } from "./room_messaging_command.ts";
@@ -14,32 +15,6 @@ import { addSyncCommands } from "./_sync_commands.ts";
 import { addMcpCommands } from "./_mcp_commands.ts";
 
 const VERSION = "0.1.0";
-
-function roomOptions(command: Command): Command {
-  return command
-    .option("--room <room>", "room name (default: MESHAGENT_ROOM)")
-    .option("--identity <name>", "participant name for a minted token", "cli")
-    .option("--role <role>", "role grant for a minted token", "user")
-    .option(
-      "--api-url <url>",
-      "room server URL (default: MESHAGENT_API_URL or http://127.0.0.1:8078)",
-    )
-    .option("--token <jwt>", "participant token to use (default: MESHAGENT_TOKEN)")
-    .option("--key <ma-key>", "API key to sign a token (default: MESHAGENT_API_KEY)")
-    .option(
-      "--data-dir <dir>",
-      "data folder of a local server, whose credentials may sign",
-      ".meshagent",
-    );
-}
-
-function positiveNumber(flag: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isFinite(n) || n < 0) throw new Error(`${flag} must be a non-negative number`);
-    return n;
-  };
-}
 
 /**
  * Builds the command tree.
@@ -68,7 +43,7 @@ export function buildProgram(output: Output, signal?: AbortSignal): Command {
     .option("--data-dir <dir>", "data folder", ".meshagent")
     .addOption(
       new Option("--max-message-size <bytes>", "largest message a participant may send")
-        .argParser(positiveNumber("--max-message-size")),
+        .argParser(nonNegativeNumber("--max-message-size")),
     )
     .action(async (opts) => {
       await runServerCommand(
@@ -119,7 +94,7 @@ export function buildProgram(output: Output, signal?: AbortSignal): Command {
   roomOptions(messaging.command("listen"))
     .description("print messages and presence changes as JSON lines")
     .addOption(
-      new Option("--count <n>", "stop after n messages").argParser(positiveNumber("--count")),
+      new Option("--count <n>", "stop after n messages").argParser(nonNegativeNumber("--count")),
     )
     .action(async (opts) => {
       await listenCommand(opts, output, signal ?? interruptSignal());
@@ -140,7 +115,7 @@ export function buildProgram(output: Output, signal?: AbortSignal): Command {
     .option("--no-wait", "return at once when the queue is empty")
     .addOption(
       new Option("--timeout <seconds>", "give up waiting after this long")
-        .argParser(positiveNumber("--timeout")),
+        .argParser(nonNegativeNumber("--timeout")),
     )
     .action(
       async (opts: RoomConnectionOptions & { queue: string; wait: boolean; timeout?: number }) => {

@@ -1,6 +1,7 @@
 // The commander wiring of `meshagent room storage …`. Private: the exported functions in
 // room_storage_command.ts are the public API.
 import type { Command } from "commander";
+import { roomOptions } from "./_room_options.ts";
 import {
   storageCpCommand,
   storageLsCommand,
@@ -10,24 +11,6 @@ import {
 } from "./room_storage_command.ts";
 import type { Output } from "./output.ts";
 
-function connectionOptions(command: Command): Command {
-  return command
-    .option("--room <room>", "room name (default: MESHAGENT_ROOM)")
-    .option("--identity <name>", "participant name for a minted token", "cli")
-    .option("--role <role>", "role grant for a minted token", "user")
-    .option(
-      "--api-url <url>",
-      "room server URL (default: MESHAGENT_API_URL or http://127.0.0.1:8078)",
-    )
-    .option("--token <jwt>", "participant token to use (default: MESHAGENT_TOKEN)")
-    .option("--key <ma-key>", "API key to sign a token (default: MESHAGENT_API_KEY)")
-    .option(
-      "--data-dir <dir>",
-      "data folder of a local server, whose credentials may sign",
-      ".meshagent",
-    );
-}
-
 /**
  * Adds `storage ls|cp|rm|mv|stat` under `room`.
  *
@@ -36,7 +19,7 @@ function connectionOptions(command: Command): Command {
  */
 export function addStorageCommands(room: Command, output: Output): void {
   const storage = room.command("storage").description("work with the room's files");
-  connectionOptions(storage.command("ls"))
+  roomOptions(storage.command("ls"))
     .description("list a folder (folders end in /)")
     .argument("[path]", "room folder, e.g. docs or room://docs", "")
     .option("-l, --long", "show size and modification time")
@@ -44,13 +27,13 @@ export function addStorageCommands(room: Command, output: Output): void {
     .action(async (path: string, opts) => {
       await storageLsCommand({ ...opts, path }, output);
     });
-  connectionOptions(storage.command("stat"))
+  roomOptions(storage.command("stat"))
     .description("print a file's or folder's details as JSON")
     .argument("<path>", "room path")
     .action(async (path: string, opts) => {
       await storageStatCommand({ ...opts, path }, output);
     });
-  connectionOptions(storage.command("cp"))
+  roomOptions(storage.command("cp"))
     .description("copy a local file into the room or a room file to the local disk")
     .argument("<source>", "local path or room://path")
     .argument("<destination>", "room://path or local path")
@@ -59,7 +42,7 @@ export function addStorageCommands(room: Command, output: Output): void {
     .action(async (source: string, destination: string, opts) => {
       await storageCpCommand({ ...opts, source, destination }, output);
     });
-  connectionOptions(storage.command("mv"))
+  roomOptions(storage.command("mv"))
     .description("move or rename a room file or folder")
     .argument("<source>", "room path")
     .argument("<destination>", "new room path")
@@ -67,7 +50,7 @@ export function addStorageCommands(room: Command, output: Output): void {
     .action(async (source: string, destination: string, opts) => {
       await storageMvCommand({ ...opts, source, destination }, output);
     });
-  connectionOptions(storage.command("rm"))
+  roomOptions(storage.command("rm"))
     .description("delete a room file, or a folder with -r")
     .argument("<path>", "room path")
     .option("-r, --recursive", "delete a folder and everything in it")

@@ -12,7 +12,7 @@
  * @module
  */
 import { dirname, join, resolve } from "node:path";
-import { ErrorCode, RoomError } from "@meshagent/api";
+import { ErrorCode, mimeTypeForName, RoomError } from "@meshagent/api";
 import {
   type FileDeleteOptions,
   type FileInfo,
@@ -28,7 +28,6 @@ import {
   type StorageUsage,
 } from "./file_store.ts";
 import { normalizeStoragePath, RESERVED_STORAGE_NAME_PREFIX } from "./storage_path.ts";
-import { mimeTypeForName } from "./_mime_type.ts";
 import { isValidRoomName } from "./room_name.ts";
 
 /** Options of {@linkcode LocalFileStore.open}. */

@@ -1,9 +1,6 @@
-/**
- * MIME types from file extensions: the table of the official TypeScript client (so a file
- * uploaded without a type gets the type the client would have sent) plus a few common extras.
- *
- * @module
- */
+// MIME types from file extensions: the table of the official TypeScript client (so a file
+// uploaded without a type gets the type the client would have sent) plus a few common extras.
+// Used by the storage client and by the server's file store.
 
 const BY_SUFFIX: ReadonlyArray<readonly [string, string]> = [
   [".tar.gz", "application/x-tar"],
@@ -63,7 +60,15 @@ const BY_EXTENSION: ReadonlyMap<string, string> = new Map([
   [".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"],
 ]);
 
-/** The type of bytes nobody described. */
+/**
+ * The type of bytes nobody described.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MIME_TYPE } from "@meshagent/api";
+ * console.assert(DEFAULT_MIME_TYPE === "application/octet-stream");
+ * ```
+ */
 export const DEFAULT_MIME_TYPE = "application/octet-stream";
 
 /**
@@ -71,6 +76,12 @@ export const DEFAULT_MIME_TYPE = "application/octet-stream";
  *
  * @param name A file name or path.
  * @returns The MIME type, {@linkcode DEFAULT_MIME_TYPE} when the extension is unknown.
+ *
+ * @example
+ * ```ts
+ * import { mimeTypeForName } from "@meshagent/api";
+ * console.assert(mimeTypeForName("notes/Report.PDF") === "application/pdf");
+ * ```
  */
 export function mimeTypeForName(name: string): string {
   const lower = name.slice(name.lastIndexOf("/") + 1).toLowerCase();
