@@ -1,4 +1,5 @@
 import { ProtocolError } from "./errors.ts";
+import { decodeUtf8, encodeUtf8 } from "./_utf8.ts";
 
 /** The number of data bytes per packet that both official clients use. */
 export const PACKET_DATA_SIZE = 1024;
@@ -16,12 +17,37 @@ export interface ProtocolMessage {
   data: Uint8Array;
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
+// Message types repeat (a few dozen names), so their bytes are kept once each.
+const typeBytes = new Map<string, Uint8Array>();
+const TYPE_CACHE_LIMIT = 1024;
 
-function writeId(view: DataView, id: number): void {
-  view.setUint32(0, Math.floor(id / 0x1_0000_0000));
-  view.setUint32(4, id >>> 0);
+function encodeType(type: string): Uint8Array {
+  let bytes = typeBytes.get(type);
+  if (!bytes) {
+    bytes = encodeUtf8(type);
+    if (typeBytes.size < TYPE_CACHE_LIMIT) typeBytes.set(type, bytes);
+  }
+  return bytes;
+}
+
+function writeId(out: Uint8Array, id: number): void {
+  const high = Math.floor(id / 0x1_0000_0000);
+  const low = id >>> 0;
+  out[0] = high >>> 24;
+  out[1] = (high >>> 16) & 0xff;
+  out[2] = (high >>> 8) & 0xff;
+  out[3] = high & 0xff;
+  out[4] = low >>> 24;
+  out[5] = (low >>> 16) & 0xff;
+  out[6] = (low >>> 8) & 0xff;
+  out[7] = low & 0xff;
+}
+
+function writeUint32(out: Uint8Array, offset: number, value: number): void {
+  out[offset] = value >>> 24;
+  out[offset + 1] = (value >>> 16) & 0xff;
+  out[offset + 2] = (value >>> 8) & 0xff;
+  out[offset + 3] = value & 0xff;
 }
 
 /**
@@ -49,22 +75,19 @@ export function encodePackets(
   }
   if (!(chunkSize > 0)) throw new RangeError("chunkSize must be positive");
   const count = Math.ceil(data.length / chunkSize);
-  const typeBytes = encoder.encode(type);
+  const typeData = encodeType(type);
   const frames: Uint8Array[] = new Array(count + 1);
-  const head = new Uint8Array(16 + typeBytes.length);
-  const headView = new DataView(head.buffer);
-  writeId(headView, id);
-  headView.setUint32(8, 0);
-  headView.setUint32(12, count);
-  head.set(typeBytes, 16);
+  const head = new Uint8Array(16 + typeData.length);
+  writeId(head, id);
+  writeUint32(head, 12, count);
+  head.set(typeData, 16);
   frames[0] = head;
   for (let i = 1; i <= count; i++) {
     const start = (i - 1) * chunkSize;
     const end = Math.min(start + chunkSize, data.length);
     const packet = new Uint8Array(12 + (end - start));
-    const view = new DataView(packet.buffer);
-    writeId(view, id);
-    view.setUint32(8, i);
+    writeId(packet, id);
+    writeUint32(packet, 8, i);
     packet.set(data.subarray(start, end), 12);
     frames[i] = packet;
   }
@@ -171,7 +194,7 @@ export class PacketAssembler {
     const count = view.getUint32(12);
     let type: string;
     try {
-      type = decoder.decode(frame.subarray(16));
+      type = decodeUtf8(frame.subarray(16));
     } catch {
       throw new ProtocolError("message type is not valid UTF-8");
     }

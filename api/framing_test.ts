@@ -114,3 +114,16 @@ Deno.test("framing rejects a type that is not UTF-8", () => {
   const frame = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xfe]);
   assert.throws(() => new PacketAssembler().push(frame), /not valid UTF-8/);
 });
+
+Deno.test("framing and packing keep non-ASCII and long text exact", () => {
+  const texts = ["plain", "ünïcødé ✓ 😀", "x".repeat(5000), "é".repeat(3000), ""];
+  for (const text of texts) {
+    const type = `type.${text.slice(0, 40)}`;
+    const assembler = new PacketAssembler();
+    let message: ProtocolMessage | null = null;
+    const data = new TextEncoder().encode(text);
+    for (const frame of encodePackets({ id: 3, type, data })) message = assembler.push(frame);
+    assert.equal(message?.type, type);
+    assert.equal(new TextDecoder().decode(message!.data), text);
+  }
+});

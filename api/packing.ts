@@ -1,7 +1,5 @@
 import { ProtocolError } from "./errors.ts";
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
+import { decodeUtf8, encodeUtf8 } from "./_utf8.ts";
 
 /** A JSON object as it travels in a packed message header. */
 export type JsonObject = { [key: string]: unknown };
@@ -35,12 +33,15 @@ const EMPTY = new Uint8Array(0);
  * ```
  */
 export function packMessage(header: JsonObject, payload?: Uint8Array): Uint8Array {
-  const json = encoder.encode(JSON.stringify(header));
+  const json = encodeUtf8(JSON.stringify(header));
   const extra = payload?.length ?? 0;
-  const out = new Uint8Array(8 + json.length + extra);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, Math.floor(json.length / 0x1_0000_0000));
-  view.setUint32(4, json.length >>> 0);
+  const length = json.length;
+  const out = new Uint8Array(8 + length + extra);
+  // Big-endian length; a header is far below 2^32 bytes, so the high word stays 0.
+  out[4] = length >>> 24;
+  out[5] = (length >>> 16) & 0xff;
+  out[6] = (length >>> 8) & 0xff;
+  out[7] = length & 0xff;
   out.set(json, 8);
   if (extra > 0) out.set(payload!, 8 + json.length);
   return out;
@@ -66,9 +67,8 @@ export function unpackMessage(data: Uint8Array): PackedMessage {
   if (data.length < 8) {
     throw new ProtocolError(`packed message is ${data.length} bytes; it needs at least 8`);
   }
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const high = view.getUint32(0);
-  const low = view.getUint32(4);
+  const high = ((data[0] << 24) | (data[1] << 16) | (data[2] << 8) | data[3]) >>> 0;
+  const low = ((data[4] << 24) | (data[5] << 16) | (data[6] << 8) | data[7]) >>> 0;
   const length = high * 0x1_0000_0000 + low;
   if (length > data.length - 8) {
     throw new ProtocolError(
@@ -77,7 +77,7 @@ export function unpackMessage(data: Uint8Array): PackedMessage {
   }
   let header: unknown;
   try {
-    header = JSON.parse(decoder.decode(data.subarray(8, 8 + length)));
+    header = JSON.parse(decodeUtf8(data.subarray(8, 8 + length)));
   } catch (e) {
     throw new ProtocolError(`packed message header is not valid UTF-8 JSON: ${errorText(e)}`);
   }

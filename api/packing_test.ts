@@ -56,3 +56,18 @@ function packRawBytes(json: Uint8Array): Uint8Array {
   out.set(json, 8);
   return out;
 }
+
+Deno.test("packing round trips non-ASCII, long and lone-surrogate-free strings exactly", () => {
+  for (
+    const s of ["ascii", "ünïcødé ✓ 😀", "a".repeat(10_000), "€".repeat(3_000), "\u0000\u007f"]
+  ) {
+    const packed = packMessage({ s });
+    // The header bytes are standard UTF-8 JSON.
+    const length = new DataView(packed.buffer).getUint32(4);
+    assert.equal(new TextDecoder().decode(packed.subarray(8, 8 + length)), JSON.stringify({ s }));
+    assert.equal(unpackMessage(packed).header.s, s);
+  }
+  // Invalid UTF-8 in a short header is still refused.
+  const bad = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 4, 0x22, 0xff, 0x22, 0x20]);
+  assert.throws(() => unpackMessage(bad), /not valid UTF-8 JSON/);
+});
