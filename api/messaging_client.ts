@@ -1,4 +1,5 @@
 import { bytesToBase64 } from "./_base64.ts";
+import { Waiters } from "./_waiters.ts";
 import { ConnectionClosedError, ErrorCode, RoomError } from "./errors.ts";
 import type { ProtocolMessage } from "./framing.ts";
 import { type JsonObject, unpackMessage } from "./packing.ts";
@@ -74,7 +75,7 @@ export class MessagingClient {
   readonly #participants = new Map<string, RemoteParticipant>();
   #enabled = false;
   #online = false;
-  #onlineWaiters = new Set<{ resolve(): void; reject(e: unknown): void }>();
+  readonly #onlineWaiters = new Waiters();
 
   /**
    * Creates the sub-client; a {@linkcode RoomClient} makes one for itself.
@@ -218,30 +219,11 @@ export class MessagingClient {
 
   #waitOnline(signal?: AbortSignal): Promise<void> {
     if (this.#online) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const onAbort = () => {
-        this.#onlineWaiters.delete(waiter);
-        reject(signal!.reason);
-      };
-      const waiter = {
-        resolve: () => {
-          signal?.removeEventListener("abort", onAbort);
-          resolve();
-        },
-        reject: (e: unknown) => {
-          signal?.removeEventListener("abort", onAbort);
-          reject(e);
-        },
-      };
-      this.#onlineWaiters.add(waiter);
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
+    return this.#onlineWaiters.wait(signal);
   }
 
   #dropWaiters(error: unknown): void {
-    for (const w of [...this.#onlineWaiters]) w.reject(error);
-    this.#onlineWaiters.clear();
+    this.#onlineWaiters.rejectAll(error);
   }
 
   #setOffline(emit: boolean): void {
@@ -311,8 +293,7 @@ export class MessagingClient {
       }
     }
     this.#online = true;
-    for (const w of [...this.#onlineWaiters]) w.resolve();
-    this.#onlineWaiters.clear();
+    this.#onlineWaiters.resolveAll();
   }
 
   #upsert(entry: JsonObject, announce: boolean): void {

@@ -1,4 +1,5 @@
 import type { Content } from "./content.ts";
+import { Waiters } from "./_waiters.ts";
 import { ConnectionClosedError, ErrorCode, RequestTimeoutError, RoomError } from "./errors.ts";
 import { EventEmitter, type Listener } from "./event_emitter.ts";
 import type { ProtocolMessage } from "./framing.ts";
@@ -143,7 +144,7 @@ export class RoomClient {
   #reconnecting = false;
   #closed = false;
   #disposed = false;
-  #readyWaiters = new Set<{ resolve(): void; reject(e: unknown): void }>();
+  readonly #readyWaiters = new Waiters();
 
   /**
    * Creates a room client; {@linkcode RoomClient.start} connects it.
@@ -330,24 +331,7 @@ export class RoomClient {
 
   #waitReady(signal?: AbortSignal): Promise<void> {
     if (this.#ready && !this.#reconnecting) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
-        this.#readyWaiters.delete(waiter);
-        reject(signal!.reason);
-      };
-      const waiter = {
-        resolve: () => {
-          signal?.removeEventListener("abort", onAbort);
-          resolve();
-        },
-        reject: (e: unknown) => {
-          signal?.removeEventListener("abort", onAbort);
-          reject(e);
-        },
-      };
-      this.#readyWaiters.add(waiter);
-      signal?.addEventListener("abort", onAbort, { once: true });
-    });
+    return this.#readyWaiters.wait(signal);
   }
 
   /**
@@ -490,8 +474,7 @@ export class RoomClient {
         (attrs) => this.#sendAttributes(attrs),
       );
       this.#ready = true;
-      for (const w of [...this.#readyWaiters]) w.resolve();
-      this.#readyWaiters.clear();
+      this.#readyWaiters.resolveAll();
       return;
     }
     if (this.#reconnecting) this.#completeReconnect(init);
@@ -507,8 +490,7 @@ export class RoomClient {
     // 1. the full attribute snapshot, 2. messaging, 3. tell listeners (hosted toolkits re-register)
     this.#trySend("set_attributes", { ...state.attributes });
     this.messaging._onReconnected();
-    for (const w of [...this.#readyWaiters]) w.resolve();
-    this.#readyWaiters.clear();
+    this.#readyWaiters.resolveAll();
     this.events.emit("reconnected", {
       participantId: init.participantId,
       previousParticipantId: previous,
@@ -548,8 +530,7 @@ export class RoomClient {
           : `room connection closed before the room became ready${text ? `: ${text}` : ""}`,
         code,
       );
-    for (const w of [...this.#readyWaiters]) w.reject(failure);
-    this.#readyWaiters.clear();
+    this.#readyWaiters.rejectAll(failure);
     for (const off of this.#offs.splice(0)) off();
     this.messaging._onClosed();
     this.events.emit("closed", { code, reason, error });
