@@ -9,8 +9,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MCPToolkit } from "@meshagent/adapters/mcp";
- * console.assert(typeof MCPToolkit.stdio === "function");
+ * assert(typeof MCPToolkit.stdio === "function");
  * ```
  *
  * @module

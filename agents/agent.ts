@@ -44,6 +44,7 @@ export interface AgentJson {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Agent, RequiredToolkit } from "@meshagent/agents";
  * const agent = new Agent({
  *   name: "helper",
@@ -52,7 +53,7 @@ export interface AgentJson {
  *   labels: ["demo"],
  * });
  * const json = agent.toJson();
- * console.assert(json.title === "helper" && json.requires[0] && "toolkit" in json.requires[0]);
+ * assert(json.title === "helper" && json.requires[0] && "toolkit" in json.requires[0]);
  * ```
  */
 export class Agent {
@@ -117,9 +118,10 @@ export class Agent {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Agent } from "@meshagent/agents";
    * const agent = Agent.fromJson({ name: "a", requires: [{ schema: "doc" }], labels: ["x"] });
-   * console.assert(agent.requires.length === 1 && agent.title === "a");
+   * assert(agent.requires.length === 1 && agent.title === "a");
    * ```
    */
   static fromJson(json: unknown): Agent {

@@ -7,9 +7,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Agent, RequiredToolkit } from "@meshagent/agents";
  * const agent = new Agent({ name: "helper", requires: [new RequiredToolkit({ name: "math-toolkit" })] });
- * console.assert(agent.toJson().requires.length === 1);
+ * assert(agent.toJson().requires.length === 1);
  * ```
  *
  * @module

@@ -63,9 +63,10 @@ function optionalBoolean(value: unknown, key: string, name: string): boolean | n
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RequiredToolkit, Requirement } from "@meshagent/agents";
  * const r = Requirement.fromJson({ toolkit: "math-toolkit", tools: ["add"] });
- * console.assert(r instanceof RequiredToolkit && r.name === "math-toolkit");
+ * assert(r instanceof RequiredToolkit && r.name === "math-toolkit");
  * ```
  */
 export abstract class Requirement {
@@ -103,9 +104,10 @@ export abstract class Requirement {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { RequiredSchema, Requirement } from "@meshagent/agents";
    * const r = Requirement.fromJson({ schema: "thread", callable: null, json: null });
-   * console.assert(r instanceof RequiredSchema && r.json === null);
+   * assert(r instanceof RequiredSchema && r.json === null);
    * ```
    */
   static fromJson(json: unknown): Requirement {
@@ -145,9 +147,10 @@ export interface RequiredToolkitInit {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RequiredToolkit } from "@meshagent/agents";
  * const math = new RequiredToolkit({ name: "math-toolkit", tools: ["add"], participantName: "math-tools" });
- * console.assert(
+ * assert(
  *   JSON.stringify(math.toJson()) ===
  *     '{"toolkit":"math-toolkit","tools":["add"],"participant_name":"math-tools","callable":null}',
  * );
@@ -233,6 +236,7 @@ export interface RequiredSchemaInit {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RequiredSchema } from "@meshagent/agents";
  * const notes = new RequiredSchema({
  *   name: "notes",
@@ -241,7 +245,7 @@ export interface RequiredSchemaInit {
  *     $defs: { notes: { type: "object", properties: { notes: { type: "object", properties: {} } } } },
  *   },
  * });
- * console.assert(notes.toJson().schema === "notes" && notes.path === ".schemas/notes.json");
+ * assert(notes.toJson().schema === "notes" && notes.path === ".schemas/notes.json");
  * ```
  */
 export class RequiredSchema extends Requirement {

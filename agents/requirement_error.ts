@@ -8,9 +8,10 @@ import { ErrorCode, RoomError } from "@meshagent/api";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RequirementError } from "@meshagent/agents";
  * const err = new RequirementError("required toolkit math was not found", 1003, "math");
- * console.assert(err.code === 1003 && err.requirement === "math");
+ * assert(err.code === 1003 && err.requirement === "math");
  * ```
  */
 export class RequirementError extends RoomError {

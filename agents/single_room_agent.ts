@@ -118,6 +118,7 @@ function seconds(ms: number): string {
  *
  * @example A toolkit agent (connecting needs a room; `start({ room })` takes a started client)
  * ```ts
+ * import assert from "node:assert/strict";
  * import { SingleRoomAgent } from "@meshagent/agents";
  * import { FunctionTool, Toolkit } from "@meshagent/tools";
  *
@@ -143,7 +144,7 @@ function seconds(ms: number): string {
  *     }),
  *   ],
  * });
- * console.assert(agent.toJson().name === "math-tools");
+ * assert(agent.toJson().name === "math-tools");
  * // In a program run by `meshagent room connect`: await agent.run();
  * ```
  */

@@ -54,6 +54,7 @@ export interface InvokeStreamOptions extends Omit<InvokeToolOptions, "arguments"
  *
  * @example Calling a tool (needs a running room, so shown without running it)
  * ```ts
+ * import assert from "node:assert/strict";
  * import { JsonContent, type RoomClient } from "@meshagent/api";
  * async function sum(room: RoomClient): Promise<unknown> {
  *   const kits = await room.agents.listToolkits();
@@ -61,7 +62,7 @@ export interface InvokeStreamOptions extends Omit<InvokeToolOptions, "arguments"
  *   const result = await room.agents.invokeTool({ toolkit: "math", tool: "sum", arguments: { a: 1, b: 2 } });
  *   return result instanceof JsonContent ? result.json : undefined;
  * }
- * console.assert(typeof sum === "function");
+ * assert(typeof sum === "function");
  * ```
  */
 export class AgentsClient {

@@ -19,8 +19,9 @@ export type ContentType =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BaseContent, TextContent } from "@meshagent/api";
- * console.assert(new TextContent("x") instanceof BaseContent);
+ * assert(new TextContent("x") instanceof BaseContent);
  * ```
  */
 export abstract class BaseContent {
@@ -46,9 +47,10 @@ export abstract class BaseContent {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { JsonContent, unpackContent } from "@meshagent/api";
  * const c = unpackContent(new JsonContent({ a: 1 }).pack());
- * console.assert(c instanceof JsonContent && (c.json as { a: number }).a === 1);
+ * assert(c instanceof JsonContent && (c.json as { a: number }).a === 1);
  * ```
  */
 export class JsonContent extends BaseContent {
@@ -77,8 +79,9 @@ export class JsonContent extends BaseContent {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TextContent } from "@meshagent/api";
- * console.assert(new TextContent("hi").toJson().text === "hi");
+ * assert(new TextContent("hi").toJson().text === "hi");
  * ```
  */
 export class TextContent extends BaseContent {
@@ -107,9 +110,10 @@ export class TextContent extends BaseContent {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FileContent } from "@meshagent/api";
  * const f = new FileContent(new TextEncoder().encode("hello"), "hello.txt", "text/plain");
- * console.assert(f.payload.length === 5);
+ * assert(f.payload.length === 5);
  * ```
  */
 export class FileContent extends BaseContent {
@@ -152,9 +156,10 @@ export class FileContent extends BaseContent {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BinaryContent } from "@meshagent/api";
  * const b = new BinaryContent(new Uint8Array([1]), { kind: "data" });
- * console.assert((b.toJson().headers as { kind: string }).kind === "data");
+ * assert((b.toJson().headers as { kind: string }).kind === "data");
  * ```
  */
 export class BinaryContent extends BaseContent {
@@ -193,8 +198,9 @@ export class BinaryContent extends BaseContent {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LinkContent } from "@meshagent/api";
- * console.assert(new LinkContent("docs", "https://example.com").toJson().url === "https://example.com");
+ * assert(new LinkContent("docs", "https://example.com").toJson().url === "https://example.com");
  * ```
  */
 export class LinkContent extends BaseContent {
@@ -228,8 +234,9 @@ export class LinkContent extends BaseContent {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { EmptyContent } from "@meshagent/api";
- * console.assert(new EmptyContent().toJson().type === "empty");
+ * assert(new EmptyContent().toJson().type === "empty");
  * ```
  */
 export class EmptyContent extends BaseContent {
@@ -247,9 +254,10 @@ export class EmptyContent extends BaseContent {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ErrorContent } from "@meshagent/api";
  * const e = new ErrorContent("the participant was not found", 1003);
- * console.assert(e.toJson().code === 1003);
+ * assert(e.toJson().code === 1003);
  * ```
  */
 export class ErrorContent extends BaseContent {
@@ -295,9 +303,10 @@ export const ControlCloseStatus = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ControlContent } from "@meshagent/api";
  * const close = ControlContent.close(1007, "bad input");
- * console.assert(close.toJson().status_code === 1007);
+ * assert(close.toJson().status_code === 1007);
  * ```
  */
 export class ControlContent extends BaseContent {
@@ -388,9 +397,10 @@ function parseCode(value: unknown): number | undefined {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { contentFromJson, TextContent } from "@meshagent/api";
  * const c = contentFromJson({ type: "text", text: "hi" });
- * console.assert(c instanceof TextContent);
+ * assert(c instanceof TextContent);
  * ```
  */
 export function contentFromJson(header: JsonObject, payload: Uint8Array = EMPTY): Content {
@@ -450,8 +460,9 @@ export function contentFromJson(header: JsonObject, payload: Uint8Array = EMPTY)
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { EmptyContent, unpackContent } from "@meshagent/api";
- * console.assert(unpackContent(new EmptyContent().pack()) instanceof EmptyContent);
+ * assert(unpackContent(new EmptyContent().pack()) instanceof EmptyContent);
  * ```
  */
 export function unpackContent(data: Uint8Array): Content {
@@ -467,9 +478,10 @@ export function unpackContent(data: Uint8Array): Content {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { packContent, TextContent, unpackContent } from "@meshagent/api";
  * const back = unpackContent(packContent(new TextContent("x")));
- * console.assert(back instanceof TextContent && back.text === "x");
+ * assert(back instanceof TextContent && back.text === "x");
  * ```
  */
 export function packContent(content: Content): Uint8Array {
@@ -487,8 +499,9 @@ export function packContent(content: Content): Uint8Array {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { chunkContent, JsonContent } from "@meshagent/api";
- * console.assert(chunkContent({ kind: "progress" }) instanceof JsonContent);
+ * assert(chunkContent({ kind: "progress" }) instanceof JsonContent);
  * ```
  */
 export function chunkContent(chunk: unknown, payload: Uint8Array = EMPTY): Content {

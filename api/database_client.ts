@@ -300,6 +300,7 @@ function checkChunk(chunk: Content): void {
  *
  * @example Reading in batches (needs a running room, so shown without running it)
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { RoomClient } from "@meshagent/api";
  * async function dump(room: RoomClient) {
  *   await using query = await room.database.openSqlQuery({
@@ -309,7 +310,7 @@ function checkChunk(chunk: Content): void {
  *   });
  *   for await (const batch of query) for (const row of batch) console.log(row.id, row.title);
  * }
- * console.assert(typeof dump === "function");
+ * assert(typeof dump === "function");
  * ```
  */
 export class SqlQuery implements AsyncIterable<Row[]> {
@@ -419,6 +420,7 @@ export class SqlQuery implements AsyncIterable<Row[]> {
  *
  * @example Creating, filling and querying a table (needs a running room, so shown without running it)
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { RoomClient } from "@meshagent/api";
  * async function demo(room: RoomClient) {
  *   await room.database.createDatabase({ name: "main", mode: "create_if_not_exists" });
@@ -439,7 +441,7 @@ export class SqlQuery implements AsyncIterable<Row[]> {
  *   });
  *   console.log(rows); // [{ title: "world" }]
  * }
- * console.assert(typeof demo === "function");
+ * assert(typeof demo === "function");
  * ```
  */
 export class DatabaseClient {

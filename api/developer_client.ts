@@ -52,13 +52,14 @@ function decodeLog(content: Content): RoomLogEvent {
  *
  * @example Following the logs (needs a running room, so shown without running it)
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { RoomClient } from "@meshagent/api";
  * async function tail(room: RoomClient, signal: AbortSignal) {
  *   for await (const event of room.developer.logs({ signal })) {
  *     console.log(event.type, event.data);
  *   }
  * }
- * console.assert(typeof tail === "function");
+ * assert(typeof tail === "function");
  * ```
  */
 export class DeveloperClient {

@@ -50,9 +50,10 @@ export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ErrorCode, RoomError } from "@meshagent/api";
  * const err = new RoomError("the participant was not found", ErrorCode.NOT_FOUND);
- * console.assert(err.code === 1003);
+ * assert(err.code === 1003);
  * ```
  */
 export class RoomError extends Error {
@@ -77,11 +78,12 @@ export class RoomError extends Error {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ProtocolError, unpackMessage } from "@meshagent/api";
  * try {
  *   unpackMessage(new Uint8Array([1, 2]));
  * } catch (e) {
- *   console.assert(e instanceof ProtocolError);
+ *   assert(e instanceof ProtocolError);
  * }
  * ```
  */
@@ -101,9 +103,10 @@ export class ProtocolError extends RoomError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ConnectionClosedError } from "@meshagent/api";
  * const err = new ConnectionClosedError("the connection closed", 1006);
- * console.assert(err.closeCode === 1006);
+ * assert(err.closeCode === 1006);
  * ```
  */
 export class ConnectionClosedError extends RoomError {
@@ -128,8 +131,9 @@ export class ConnectionClosedError extends RoomError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RequestTimeoutError } from "@meshagent/api";
- * console.assert(new RequestTimeoutError("room.list_toolkits", 100).code === 1009);
+ * assert(new RequestTimeoutError("room.list_toolkits", 100).code === 1009);
  * ```
  */
 export class RequestTimeoutError extends RoomError {

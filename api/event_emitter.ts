@@ -7,13 +7,14 @@ export type Listener<T> = (event: T) => void;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { EventEmitter } from "@meshagent/api";
  * const events = new EventEmitter<{ ping: number }>();
  * let got = 0;
  * const off = events.on("ping", (n) => got = n);
  * events.emit("ping", 3);
  * off();
- * console.assert(got === 3);
+ * assert(got === 3);
  * ```
  */
 export class EventEmitter<Events extends { [K in keyof Events]: unknown }> {

@@ -60,9 +60,10 @@ function writeUint32(out: Uint8Array, offset: number, value: number): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodePackets } from "@meshagent/api";
  * const frames = encodePackets({ id: 7, type: "hello", data: new Uint8Array(1025) });
- * console.assert(frames.length === 3);
+ * assert(frames.length === 3);
  * ```
  */
 export function encodePackets(
@@ -108,13 +109,14 @@ export interface PacketAssemblerOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodePackets, PacketAssembler } from "@meshagent/api";
  * const assembler = new PacketAssembler();
  * let message;
  * for (const frame of encodePackets({ id: 1, type: "ping", data: new Uint8Array(3000) })) {
  *   message = assembler.push(frame) ?? message;
  * }
- * console.assert(message?.type === "ping" && message.data.length === 3000);
+ * assert(message?.type === "ping" && message.data.length === 3000);
  * ```
  */
 export class PacketAssembler {

@@ -43,8 +43,9 @@ const ASCII_DECODER = new TextDecoder("ascii");
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MeshDocumentError } from "@meshagent/api";
- * console.assert(new MeshDocumentError("bad").code === 1002);
+ * assert(new MeshDocumentError("bad").code === 1002);
  * ```
  */
 export class MeshDocumentError extends RoomError {
@@ -242,6 +243,7 @@ function sortedAttributeEntries(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MeshDocument, MeshSchema } from "@meshagent/api";
  * const schema = MeshSchema.fromJson({
  *   $root_tag_ref: "#/$defs/list",
@@ -255,8 +257,8 @@ function sortedAttributeEntries(
  * const doc = new MeshDocument(schema);
  * const item = doc.root.createChildElement("item", { label: "milk" });
  * item.setAttribute("label", "oat milk");
- * console.assert(doc.getElementById(item.id!) === item);
- * console.assert(JSON.stringify(doc.toJson()) ===
+ * assert(doc.getElementById(item.id!) === item);
+ * assert(JSON.stringify(doc.toJson()) ===
  *   '{"list":{"items":[{"item":{"label":"oat milk"}}]}}');
  * ```
  */
@@ -835,6 +837,7 @@ function validateTree(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MeshDocument, MeshSchema } from "@meshagent/api";
  * const schema = MeshSchema.fromJson({
  *   $root_tag_ref: "#/$defs/page",
@@ -851,8 +854,8 @@ function validateTree(
  * a.onLocalUpdate((update) => b.applyUpdate(update));
  * b.applyUpdate(a.encodeStateAsUpdate());
  * a.root.createChildElement("text").insertText(0, "hi");
- * console.assert(b.root.children[0].text === "hi");
- * console.assert(b.root.getAttribute("title") === "Hello");
+ * assert(b.root.children[0].text === "hi");
+ * assert(b.root.getAttribute("title") === "Hello");
  * ```
  */
 export class MeshDocument {
@@ -1234,10 +1237,11 @@ function assertDecodable(update: Uint8Array): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromWireUpdate, toWireUpdate } from "@meshagent/api";
  * const wire = toWireUpdate(new Uint8Array([0, 0]));
- * console.assert(new TextDecoder().decode(wire) === "AAA=");
- * console.assert(fromWireUpdate(wire).length === 2);
+ * assert(new TextDecoder().decode(wire) === "AAA=");
+ * assert(fromWireUpdate(wire).length === 2);
  * ```
  */
 export function toWireUpdate(update: Uint8Array): Uint8Array {
@@ -1254,8 +1258,9 @@ export function toWireUpdate(update: Uint8Array): Uint8Array {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromWireUpdate } from "@meshagent/api";
- * console.assert(fromWireUpdate(new TextEncoder().encode("AAA=")).length === 2);
+ * assert(fromWireUpdate(new TextEncoder().encode("AAA=")).length === 2);
  * ```
  */
 export function fromWireUpdate(payload: Uint8Array): Uint8Array {

@@ -21,8 +21,9 @@ const REF_PREFIX = "#/$defs/";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ELEMENT_ID_ATTRIBUTE } from "@meshagent/api";
- * console.assert(ELEMENT_ID_ATTRIBUTE === "$id");
+ * assert(ELEMENT_ID_ATTRIBUTE === "$id");
  * ```
  */
 export const ELEMENT_ID_ATTRIBUTE = "$id";
@@ -35,11 +36,12 @@ export const ELEMENT_ID_ATTRIBUTE = "$id";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MeshSchema, MeshSchemaValidationError } from "@meshagent/api";
  * try {
  *   MeshSchema.fromJson({ $root_tag_ref: "#/$defs/missing", $defs: {} });
  * } catch (e) {
- *   console.assert(e instanceof MeshSchemaValidationError && e.code === 1002);
+ *   assert(e instanceof MeshSchemaValidationError && e.code === 1002);
  * }
  * ```
  */
@@ -94,9 +96,10 @@ export interface ValuePropertyInit {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ValueProperty } from "@meshagent/api";
  * const p = new ValueProperty({ name: "title", type: "string" });
- * console.assert(p.accepts("x") && p.accepts(null) && !p.accepts(3));
+ * assert(p.accepts("x") && p.accepts(null) && !p.accepts(3));
  * ```
  */
 export class ValueProperty {
@@ -191,9 +194,10 @@ export interface ChildPropertyInit {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ChildProperty } from "@meshagent/api";
  * const p = new ChildProperty({ name: "children", childTagNames: ["para"] });
- * console.assert(p.isTagAllowed("para") && !p.isTagAllowed("page"));
+ * assert(p.isTagAllowed("para") && !p.isTagAllowed("page"));
  * ```
  */
 export class ChildProperty {
@@ -268,6 +272,7 @@ export interface ElementTypeInit {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ChildProperty, ElementType, ValueProperty } from "@meshagent/api";
  * const page = new ElementType({
  *   tagName: "page",
@@ -276,7 +281,7 @@ export interface ElementTypeInit {
  *     new ChildProperty({ name: "children", childTagNames: ["para"] }),
  *   ],
  * });
- * console.assert(page.childProperty?.name === "children");
+ * assert(page.childProperty?.name === "children");
  * ```
  */
 export class ElementType {
@@ -518,6 +523,7 @@ export interface DocumentValidationOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MeshSchema } from "@meshagent/api";
  * const schema = MeshSchema.fromJson({
  *   $root_tag_ref: "#/$defs/page",
@@ -537,7 +543,7 @@ export interface DocumentValidationOptions {
  *     para: { type: "object", properties: { para: { type: "object", properties: {} } } },
  *   },
  * });
- * console.assert(schema.root.tagName === "page");
+ * assert(schema.root.tagName === "page");
  * schema.validateDocument({ page: { title: "Hi", children: [{ para: {} }] } });
  * ```
  */

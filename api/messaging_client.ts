@@ -63,10 +63,11 @@ function isObject(value: unknown): value is JsonObject {
  *
  * @example Offline, the client starts with no presence
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RoomClient } from "@meshagent/api";
  * const room = new RoomClient({ url: "ws://127.0.0.1:9/rooms/demo", token: "<jwt>" });
- * console.assert(room.messaging.remoteParticipants.length === 0);
- * console.assert(!room.messaging.isEnabled && !room.messaging.online);
+ * assert(room.messaging.remoteParticipants.length === 0);
+ * assert(!room.messaging.isEnabled && !room.messaging.online);
  * await room.dispose();
  * ```
  */

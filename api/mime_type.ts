@@ -65,8 +65,9 @@ const BY_EXTENSION: ReadonlyMap<string, string> = new Map([
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DEFAULT_MIME_TYPE } from "@meshagent/api";
- * console.assert(DEFAULT_MIME_TYPE === "application/octet-stream");
+ * assert(DEFAULT_MIME_TYPE === "application/octet-stream");
  * ```
  */
 export const DEFAULT_MIME_TYPE = "application/octet-stream";
@@ -79,8 +80,9 @@ export const DEFAULT_MIME_TYPE = "application/octet-stream";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { mimeTypeForName } from "@meshagent/api";
- * console.assert(mimeTypeForName("notes/Report.PDF") === "application/pdf");
+ * assert(mimeTypeForName("notes/Report.PDF") === "application/pdf");
  * ```
  */
 export function mimeTypeForName(name: string): string {

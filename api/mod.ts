@@ -5,9 +5,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { packMessage, unpackMessage } from "@meshagent/api";
  * const { header } = unpackMessage(packMessage({ hello: "room" }));
- * console.assert(header.hello === "room");
+ * assert(header.hello === "room");
  * ```
  *
  * @module

@@ -26,10 +26,11 @@ const EMPTY = new Uint8Array(0);
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { packMessage, unpackMessage } from "@meshagent/api";
  * const bytes = packMessage({ hello: "world" }, new Uint8Array([1, 2, 3]));
  * const { header, payload } = unpackMessage(bytes);
- * console.assert(header.hello === "world" && payload.length === 3);
+ * assert(header.hello === "world" && payload.length === 3);
  * ```
  */
 export function packMessage(header: JsonObject, payload?: Uint8Array): Uint8Array {
@@ -58,9 +59,10 @@ export function packMessage(header: JsonObject, payload?: Uint8Array): Uint8Arra
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { packMessage, unpackMessage } from "@meshagent/api";
  * const { header, payload } = unpackMessage(packMessage({ type: "empty" }));
- * console.assert(header.type === "empty" && payload.length === 0);
+ * assert(header.type === "empty" && payload.length === 0);
  * ```
  */
 export function unpackMessage(data: Uint8Array): PackedMessage {

@@ -9,9 +9,10 @@ import { participantState, registerParticipantState } from "./_participant_state
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RemoteParticipant } from "@meshagent/api";
  * const p = new RemoteParticipant("p-1", "user", { name: "alice" });
- * console.assert(p.name === "alice" && p.getAttribute("name") === "alice");
+ * assert(p.name === "alice" && p.getAttribute("name") === "alice");
  * ```
  */
 export abstract class Participant {
@@ -57,9 +58,10 @@ export abstract class Participant {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RemoteParticipant } from "@meshagent/api";
  * const p = new RemoteParticipant("p-2", "agent", { name: "bot" });
- * console.assert(p.role === "agent");
+ * assert(p.role === "agent");
  * ```
  */
 export class RemoteParticipant extends Participant {
@@ -88,11 +90,12 @@ export type AttributeSender = (attributes: JsonObject) => void;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LocalParticipant } from "@meshagent/api";
  * const sent: unknown[] = [];
  * const me = new LocalParticipant("p-1", { name: "me" }, (attrs) => sent.push(attrs));
  * me.setAttribute("status", "ready");
- * console.assert(me.getAttribute("status") === "ready" && sent.length === 1);
+ * assert(me.getAttribute("status") === "ready" && sent.length === 1);
  * ```
  */
 export class LocalParticipant extends Participant {

@@ -62,6 +62,7 @@ interface Pending {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { EmptyContent, Protocol, TextContent } from "@meshagent/api";
  * // Two protocols wired back to back in memory.
  * let a!: Protocol, b!: Protocol;
@@ -69,7 +70,7 @@ interface Pending {
  * b = new Protocol({ send: (f) => a.receive(f), close: () => {} });
  * b.on("echo", (m) => b.respond(m.id, new TextContent("pong")));
  * const reply = await a.request("echo", new EmptyContent().pack());
- * console.assert(reply instanceof TextContent && reply.text === "pong");
+ * assert(reply instanceof TextContent && reply.text === "pong");
  * ```
  */
 export class Protocol {

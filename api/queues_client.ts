@@ -44,13 +44,14 @@ export interface QueueReceiveOptions extends QueueRequestOptions {
  *
  * @example Sending and receiving (needs a running room, so shown without running it)
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { RoomClient } from "@meshagent/api";
  * async function worker(room: RoomClient) {
  *   await room.queues.send("jobs", { id: 1 });
  *   const job = await room.queues.receive<{ id: number }>("jobs", { timeout: 5000 });
  *   console.log(job?.id);
  * }
- * console.assert(typeof worker === "function");
+ * assert(typeof worker === "function");
  * ```
  */
 export class QueuesClient {

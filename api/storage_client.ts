@@ -272,6 +272,7 @@ class Signals<T> {
  *
  * @example Uploading and reading back (needs a running room, so shown without running it)
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { RoomClient } from "@meshagent/api";
  * async function roundTrip(room: RoomClient) {
  *   await room.storage.upload("notes/hello.txt", new TextEncoder().encode("hi"), {
@@ -281,7 +282,7 @@ class Signals<T> {
  *   console.log(file.mimeType, new TextDecoder().decode(file.data)); // text/plain hi
  *   for (const entry of await room.storage.list("notes")) console.log(entry.name, entry.size);
  * }
- * console.assert(typeof roundTrip === "function");
+ * assert(typeof roundTrip === "function");
  * ```
  */
 export class StorageClient {

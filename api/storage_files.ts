@@ -23,6 +23,7 @@ import type {
  *
  * @example Uploading a file (needs a running room, so shown without running it)
  * ```ts
+ * import assert from "node:assert/strict";
  * import { type RoomClient, uploadFile } from "@meshagent/api";
  * async function publish(room: RoomClient) {
  *   await uploadFile(room.storage, "./report.pdf", "reports/2025.pdf", {
@@ -30,7 +31,7 @@ import type {
  *     onProgress: ({ bytes, total }) => console.error(`${bytes}/${total}`),
  *   });
  * }
- * console.assert(typeof publish === "function");
+ * assert(typeof publish === "function");
  * ```
  */
 export async function uploadFile(
@@ -73,12 +74,13 @@ async function* fileChunks(file: Deno.FsFile): AsyncGenerator<Uint8Array> {
  *
  * @example Downloading a file (needs a running room, so shown without running it)
  * ```ts
+ * import assert from "node:assert/strict";
  * import { downloadFile, type RoomClient } from "@meshagent/api";
  * async function fetchReport(room: RoomClient) {
  *   const { size } = await downloadFile(room.storage, "reports/2025.pdf", "./2025.pdf");
  *   console.log(`${size} bytes`);
  * }
- * console.assert(typeof fetchReport === "function");
+ * assert(typeof fetchReport === "function");
  * ```
  */
 export async function downloadFile(

@@ -215,6 +215,7 @@ class OpenDocument {
  *
  * @example Opening a document (needs a running room, so shown without running it)
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { RoomClient } from "@meshagent/api";
  * async function addParagraph(room: RoomClient) {
  *   const doc = await room.sync.open("notes/today.page");
@@ -222,7 +223,7 @@ class OpenDocument {
  *   await room.sync.flush("notes/today.page"); // durable in the room
  *   await room.sync.close("notes/today.page");
  * }
- * console.assert(typeof addParagraph === "function");
+ * assert(typeof addParagraph === "function");
  * ```
  */
 export class SyncClient {

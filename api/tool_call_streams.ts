@@ -25,8 +25,9 @@ export const RESPONSE_CHUNK_TYPE = "room.tool_call_response_chunk";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { newToolCallId } from "@meshagent/api";
- * console.assert(/^\d+-[0-9a-f]+$/.test(newToolCallId()));
+ * assert(/^\d+-[0-9a-f]+$/.test(newToolCallId()));
  * ```
  */
 export function newToolCallId(): string {
@@ -177,6 +178,7 @@ class CallState {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ControlContent, packMessage, Protocol, TextContent, ToolCallStreams, unpackMessage } from "@meshagent/api";
  * // An in-memory "server" that answers every invoke with two streamed texts.
  * const peer: { server?: Protocol } = {};
@@ -196,7 +198,7 @@ class CallState {
  * for await (const c of await calls.invokeStream({ toolkit: "demo", tool: "count" })) {
  *   if (c instanceof TextContent) texts.push(c.text);
  * }
- * console.assert(texts.join() === "a,b");
+ * assert(texts.join() === "a,b");
  * ```
  */
 export interface ToolCallStream extends AsyncIterable<Content> {
@@ -249,6 +251,7 @@ class OutputStream implements ToolCallStream {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { JsonContent, Protocol, ToolCallStreams, unpackMessage } from "@meshagent/api";
  * let client!: Protocol, server!: Protocol;
  * client = new Protocol({ send: (f) => server.receive(f), close: () => {} });
@@ -259,7 +262,7 @@ class OutputStream implements ToolCallStream {
  * });
  * const calls = new ToolCallStreams(client);
  * const result = await calls.invoke({ toolkit: "demo", tool: "echo", input: { hi: 1 } });
- * console.assert(result instanceof JsonContent);
+ * assert(result instanceof JsonContent);
  * ```
  */
 export class ToolCallStreams {

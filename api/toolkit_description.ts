@@ -105,6 +105,7 @@ function entries(value: unknown): [string, JsonObject][] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseToolkitList } from "@meshagent/api";
  * const [kit] = parseToolkitList({
  *   tools: {
@@ -116,7 +117,7 @@ function entries(value: unknown): [string, JsonObject][] {
  *     },
  *   },
  * });
- * console.assert(kit.name === "math" && kit.tools[0].name === "sum" && kit.participantId === "p-1");
+ * assert(kit.name === "math" && kit.tools[0].name === "sum" && kit.participantId === "p-1");
  * ```
  */
 export function parseToolkitList(json: unknown): ToolkitDescription[] {

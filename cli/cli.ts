@@ -13,10 +13,11 @@ import { consoleOutput, type Output } from "./output.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runCli } from "@meshagent/cli";
  * const lines: string[] = [];
  * const code = await runCli(["--version"], { out: (l) => lines.push(l), err: () => {} });
- * console.assert(code === 0 && lines[0] === "0.1.0");
+ * assert(code === 0 && lines[0] === "0.1.0");
  * ```
  */
 export async function runCli(

@@ -52,8 +52,9 @@ export const DEFAULT_MCP_TOOLKIT_NAME = "mcp";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseEnvPairs } from "@meshagent/cli";
- * console.assert(parseEnvPairs(["A=1", "B=x=y"]).B === "x=y");
+ * assert(parseEnvPairs(["A=1", "B=x=y"]).B === "x=y");
  * ```
  */
 export function parseEnvPairs(pairs: readonly string[] = []): Record<string, string> {
@@ -75,9 +76,10 @@ export function parseEnvPairs(pairs: readonly string[] = []): Record<string, str
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseHeaders } from "@meshagent/cli";
  * const h = parseHeaders(["Authorization: Bearer abc", "X-Team=blue"]);
- * console.assert(h.Authorization === "Bearer abc" && h["X-Team"] === "blue");
+ * assert(h.Authorization === "Bearer abc" && h["X-Team"] === "blue");
  * ```
  */
 export function parseHeaders(pairs: readonly string[] = []): Record<string, string> {
@@ -109,9 +111,10 @@ export function parseHeaders(pairs: readonly string[] = []): Record<string, stri
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { splitCommandLine } from "@meshagent/cli";
  * const words = splitCommandLine(`npx -y "my server" --name='a b'`);
- * console.assert(JSON.stringify(words) === '["npx","-y","my server","--name=a b"]');
+ * assert(JSON.stringify(words) === '["npx","-y","my server","--name=a b"]');
  * ```
  */
 export function splitCommandLine(line: string): string[] {
@@ -327,11 +330,12 @@ async function bridge(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { mcpStdioCommand } from "@meshagent/cli";
  * try {
  *   await mcpStdioCommand({ room: "demo" }, [], { out: () => {}, err: () => {} });
  * } catch (e) {
- *   console.assert(/what to run/.test((e as Error).message));
+ *   assert(/what to run/.test((e as Error).message));
  * }
  * ```
  */
@@ -378,6 +382,7 @@ export async function mcpStdioCommand(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { mcpHttpCommand } from "@meshagent/cli";
  * try {
  *   await mcpHttpCommand({ room: "demo", url: "http://x", header: ["nocolon"] }, {
@@ -385,7 +390,7 @@ export async function mcpStdioCommand(
  *     err: () => {},
  *   });
  * } catch (e) {
- *   console.assert(/--header/.test((e as Error).message));
+ *   assert(/--header/.test((e as Error).message));
  * }
  * ```
  */

@@ -77,6 +77,7 @@ function toJson(kit: ToolkitDescription): ListedToolkitJson {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { listToolkitsCommand } from "@meshagent/cli";
  * import { RoomServer } from "@meshagent/server";
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
@@ -88,7 +89,7 @@ function toJson(kit: ToolkitDescription): ListedToolkitJson {
  *   { room: "demo", apiUrl: server.url, key: formatApiKey(key) },
  *   { out: (l) => lines.push(l), err: () => {} },
  * );
- * console.assert(kits.length === 0 && lines[0] === "[]");
+ * assert(kits.length === 0 && lines[0] === "[]");
  * await server.shutdown();
  * await Deno.remove(dataDir, { recursive: true });
  * ```
@@ -178,6 +179,7 @@ async function printContent(content: Content, output: Output, saveTo?: string): 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { invokeToolCommand } from "@meshagent/cli";
  * import { RoomServer } from "@meshagent/server";
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
@@ -190,7 +192,7 @@ async function printContent(content: Content, output: Output, saveTo?: string): 
  *   { room: "demo", apiUrl: server.url, key: formatApiKey(key), toolkit: "queues", tool: "list" },
  *   { out: (l) => lines.push(l), err: () => {} },
  * );
- * console.assert(JSON.parse(lines.join("\n")).queues !== undefined);
+ * assert(JSON.parse(lines.join("\n")).queues !== undefined);
  * await server.shutdown();
  * await Deno.remove(dataDir, { recursive: true });
  * ```
@@ -251,6 +253,7 @@ const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { roomConnectCommand } from "@meshagent/cli";
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
  * const key = formatApiKey(generateApiKey());
@@ -259,7 +262,7 @@ const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 
  *   [Deno.execPath(), "eval", "Deno.exit(Deno.env.get('MESHAGENT_ROOM') === 'demo' ? 3 : 1)"],
  *   { out: () => {}, err: () => {} },
  * );
- * console.assert(code === 3);
+ * assert(code === 3);
  * ```
  */
 export async function roomConnectCommand(

@@ -55,11 +55,12 @@ export type Env = (name: string) => string | undefined;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { resolveRoomConnection } from "@meshagent/cli";
  * import { generateApiKey } from "@meshagent/api";
  * const { key } = generateApiKey();
  * const c = await resolveRoomConnection({ room: "demo", key }, () => undefined);
- * console.assert(c.url === "ws://127.0.0.1:8078/rooms/demo" && c.token.split(".").length === 3);
+ * assert(c.url === "ws://127.0.0.1:8078/rooms/demo" && c.token.split(".").length === 3);
  * ```
  */
 export async function resolveRoomConnection(
@@ -108,6 +109,7 @@ async function signingKey(options: RoomConnectionOptions, env: Env): Promise<Api
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { connectRoom } from "@meshagent/cli";
  * import { RoomServer } from "@meshagent/server";
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
@@ -115,7 +117,7 @@ async function signingKey(options: RoomConnectionOptions, env: Env): Promise<Api
  * const dataDir = await Deno.makeTempDir();
  * const server = new RoomServer({ port: 0, dataDir, keys: [key] });
  * const room = await connectRoom({ room: "demo", apiUrl: server.url, key: formatApiKey(key) });
- * console.assert(room.localParticipant?.getAttribute("name") === "cli");
+ * assert(room.localParticipant?.getAttribute("name") === "cli");
  * await room.dispose();
  * await server.shutdown();
  * await Deno.remove(dataDir, { recursive: true });

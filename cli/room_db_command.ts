@@ -46,10 +46,11 @@ export interface DbCreateCommandOptions extends DbCommandOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseParamValue } from "@meshagent/cli";
- * console.assert(parseParamValue("42") === 42);
- * console.assert(parseParamValue('"42"') === "42");
- * console.assert(parseParamValue("it's") === "it's");
+ * assert(parseParamValue("42") === 42);
+ * assert(parseParamValue('"42"') === "42");
+ * assert(parseParamValue("it's") === "it's");
  * ```
  */
 export function parseParamValue(text: string): unknown {
@@ -114,8 +115,9 @@ function jsonValue(value: RowValue): unknown {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { rowToJsonLine } from "@meshagent/cli";
- * console.assert(rowToJsonLine({ id: 1, big: 2n ** 60n }) === '{"id":1,"big":"1152921504606846976"}');
+ * assert(rowToJsonLine({ id: 1, big: 2n ** 60n }) === '{"id":1,"big":"1152921504606846976"}');
  * ```
  */
 export function rowToJsonLine(row: Row): string {
@@ -142,9 +144,10 @@ function cellText(value: RowValue): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatTable } from "@meshagent/cli";
  * const lines = formatTable(["id", "title"], [{ id: 1, title: "a" }, { id: 22, title: null }]);
- * console.assert(lines.join("\n") === "id  title\n--  -----\n1   a\n22  NULL");
+ * assert(lines.join("\n") === "id  title\n--  -----\n1   a\n22  NULL");
  * ```
  */
 export function formatTable(columns: readonly string[], rows: readonly Row[]): string[] {
@@ -168,6 +171,7 @@ export function formatTable(columns: readonly string[], rows: readonly Row[]): s
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dbCreateCommand, dbQueryCommand } from "@meshagent/cli";
  * import { RoomServer } from "@meshagent/server";
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
@@ -179,7 +183,7 @@ export function formatTable(columns: readonly string[], rows: readonly Row[]): s
  * const out = { out: (l: string) => lines.push(l), err: () => {} };
  * await dbCreateCommand(flags, out);
  * await dbQueryCommand({ ...flags, sql: "SELECT ? + 1 AS n", param: ["41"], json: true }, out);
- * console.assert(lines.at(-1) === '{"n":42}');
+ * assert(lines.at(-1) === '{"n":42}');
  * await server.shutdown();
  * await Deno.remove(dataDir, { recursive: true });
  * ```
@@ -225,6 +229,7 @@ export async function dbQueryCommand(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dbCreateCommand, dbTablesCommand } from "@meshagent/cli";
  * import { RoomServer } from "@meshagent/server";
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
@@ -234,7 +239,7 @@ export async function dbQueryCommand(
  * const flags = { room: "demo", apiUrl: server.url, key: formatApiKey(key), database: "main" };
  * const quiet = { out: () => {}, err: () => {} };
  * await dbCreateCommand(flags, quiet);
- * console.assert((await dbTablesCommand(flags, quiet)).length === 0);
+ * assert((await dbTablesCommand(flags, quiet)).length === 0);
  * await server.shutdown();
  * await Deno.remove(dataDir, { recursive: true });
  * ```
@@ -266,6 +271,7 @@ export async function dbTablesCommand(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dbDatabasesCommand } from "@meshagent/cli";
  * import { RoomServer } from "@meshagent/server";
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
@@ -273,7 +279,7 @@ export async function dbTablesCommand(
  * const dataDir = await Deno.makeTempDir();
  * const server = new RoomServer({ port: 0, dataDir, keys: [key] });
  * const flags = { room: "demo", apiUrl: server.url, key: formatApiKey(key) };
- * console.assert((await dbDatabasesCommand(flags, { out: () => {}, err: () => {} })).length === 0);
+ * assert((await dbDatabasesCommand(flags, { out: () => {}, err: () => {} })).length === 0);
  * await server.shutdown();
  * await Deno.remove(dataDir, { recursive: true });
  * ```
@@ -301,6 +307,7 @@ export async function dbDatabasesCommand(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dbCreateCommand, dbDatabasesCommand } from "@meshagent/cli";
  * import { RoomServer } from "@meshagent/server";
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
@@ -310,7 +317,7 @@ export async function dbDatabasesCommand(
  * const flags = { room: "demo", apiUrl: server.url, key: formatApiKey(key) };
  * const quiet = { out: () => {}, err: () => {} };
  * await dbCreateCommand({ ...flags, database: "main" }, quiet);
- * console.assert((await dbDatabasesCommand(flags, quiet))[0] === "main");
+ * assert((await dbDatabasesCommand(flags, quiet))[0] === "main");
  * await server.shutdown();
  * await Deno.remove(dataDir, { recursive: true });
  * ```

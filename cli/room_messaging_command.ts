@@ -23,8 +23,9 @@ export interface SendMessageCommandOptions extends RoomConnectionOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseJsonObject } from "@meshagent/cli";
- * console.assert(parseJsonObject('{"a":1}', "--data").a === 1);
+ * assert(parseJsonObject('{"a":1}', "--data").a === 1);
  * ```
  */
 export function parseJsonObject(text: string | undefined, flag: string): JsonObject {

@@ -21,6 +21,7 @@ export interface QueueSendCommandOptions extends RoomConnectionOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { queueReceiveCommand, queueSendCommand } from "@meshagent/cli";
  * import { RoomServer } from "@meshagent/server";
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
@@ -32,7 +33,7 @@ export interface QueueSendCommandOptions extends RoomConnectionOptions {
  * const out = { out: (l: string) => lines.push(l), err: () => {} };
  * await queueSendCommand({ ...flags, json: '{"job":1}' }, out);
  * await queueReceiveCommand({ ...flags }, out);
- * console.assert(lines[0] === '{"job":1}');
+ * assert(lines[0] === '{"job":1}');
  * await server.shutdown();
  * await Deno.remove(dataDir, { recursive: true });
  * ```
@@ -78,6 +79,7 @@ export interface QueueReceiveCommandOptions extends RoomConnectionOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { queueReceiveCommand } from "@meshagent/cli";
  * import { RoomServer } from "@meshagent/server";
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
@@ -88,7 +90,7 @@ export interface QueueReceiveCommandOptions extends RoomConnectionOptions {
  *   { room: "demo", apiUrl: server.url, key: formatApiKey(key), queue: "empty", noWait: true },
  *   { out: () => {}, err: () => {} },
  * );
- * console.assert(got === null);
+ * assert(got === null);
  * await server.shutdown();
  * await Deno.remove(dataDir, { recursive: true });
  * ```

@@ -21,9 +21,10 @@ export const ROOM_PATH_PREFIX = "room://";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { roomPath } from "@meshagent/cli";
- * console.assert(roomPath("room://docs/a.txt") === "docs/a.txt");
- * console.assert(roomPath("room://") === "" && roomPath("/x") === "x");
+ * assert(roomPath("room://docs/a.txt") === "docs/a.txt");
+ * assert(roomPath("room://") === "" && roomPath("/x") === "x");
  * ```
  */
 export function roomPath(path: string): string {
@@ -75,6 +76,7 @@ function entryJson(entry: StorageEntry): Record<string, unknown> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { storageLsCommand } from "@meshagent/cli";
  * import { RoomServer } from "@meshagent/server";
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
@@ -86,7 +88,7 @@ function entryJson(entry: StorageEntry): Record<string, unknown> {
  *   { room: "demo", apiUrl: server.url, key: formatApiKey(key) },
  *   { out: (l) => lines.push(l), err: () => {} },
  * );
- * console.assert(lines.length === 0);
+ * assert(lines.length === 0);
  * await server.shutdown();
  * await Deno.remove(dataDir, { recursive: true });
  * ```
@@ -134,6 +136,7 @@ export interface StorageStatCommandOptions extends RoomConnectionOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { storageStatCommand } from "@meshagent/cli";
  * import { RoomServer } from "@meshagent/server";
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
@@ -142,7 +145,7 @@ export interface StorageStatCommandOptions extends RoomConnectionOptions {
  * const server = new RoomServer({ port: 0, dataDir, keys: [key] });
  * const flags = { room: "demo", apiUrl: server.url, key: formatApiKey(key), path: "none.txt" };
  * const failed = await storageStatCommand(flags, { out: () => {}, err: () => {} }).catch(() => true);
- * console.assert(failed === true);
+ * assert(failed === true);
  * await server.shutdown();
  * await Deno.remove(dataDir, { recursive: true });
  * ```
@@ -178,6 +181,7 @@ export interface StorageRmCommandOptions extends RoomConnectionOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { storageRmCommand } from "@meshagent/cli";
  * import { RoomServer } from "@meshagent/server";
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
@@ -186,7 +190,7 @@ export interface StorageRmCommandOptions extends RoomConnectionOptions {
  * const server = new RoomServer({ port: 0, dataDir, keys: [key] });
  * const flags = { room: "demo", apiUrl: server.url, key: formatApiKey(key), path: "none.txt" };
  * const failed = await storageRmCommand(flags, { out: () => {}, err: () => {} }).catch(() => true);
- * console.assert(failed === true);
+ * assert(failed === true);
  * await server.shutdown();
  * await Deno.remove(dataDir, { recursive: true });
  * ```
@@ -229,6 +233,7 @@ export interface StorageMvCommandOptions extends RoomConnectionOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { storageMvCommand } from "@meshagent/cli";
  * import { RoomServer } from "@meshagent/server";
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
@@ -240,7 +245,7 @@ export interface StorageMvCommandOptions extends RoomConnectionOptions {
  *   { ...flags, source: "a", destination: "b" },
  *   { out: () => {}, err: () => {} },
  * ).catch(() => true);
- * console.assert(failed === true);
+ * assert(failed === true);
  * await server.shutdown();
  * await Deno.remove(dataDir, { recursive: true });
  * ```
@@ -339,6 +344,7 @@ async function isDirectory(path: string): Promise<boolean> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { storageCpCommand } from "@meshagent/cli";
  * import { RoomServer } from "@meshagent/server";
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
@@ -354,7 +360,7 @@ async function isDirectory(path: string): Promise<boolean> {
  *   { ...flags, source: "room://hello.txt", destination: `${dataDir}/copy.txt` },
  *   quiet,
  * );
- * console.assert(n === 5 && (await Deno.readTextFile(`${dataDir}/copy.txt`)) === "hello");
+ * assert(n === 5 && (await Deno.readTextFile(`${dataDir}/copy.txt`)) === "hello");
  * await server.shutdown();
  * await Deno.remove(dataDir, { recursive: true });
  * ```

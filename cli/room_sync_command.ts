@@ -21,6 +21,7 @@ export interface SyncShowCommandOptions extends RoomConnectionOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { syncCreateCommand, syncShowCommand } from "@meshagent/cli";
  * import { RoomServer } from "@meshagent/server";
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
@@ -36,7 +37,7 @@ export interface SyncShowCommandOptions extends RoomConnectionOptions {
  * const quiet = { out: () => {}, err: () => {} };
  * await syncCreateCommand({ ...flags, path: "a.note", schema, json: '{"note":{"title":"hi"}}' }, quiet);
  * const doc = await syncShowCommand({ ...flags, path: "a.note" }, quiet);
- * console.assert(JSON.stringify(doc) === '{"note":{"title":"hi"}}');
+ * assert(JSON.stringify(doc) === '{"note":{"title":"hi"}}');
  * await server.shutdown();
  * await Deno.remove(dataDir, { recursive: true });
  * await Deno.remove(schema);
@@ -87,8 +88,9 @@ export interface SyncCreateCommandOptions extends RoomConnectionOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { syncCreateCommand } from "@meshagent/cli";
- * console.assert(typeof syncCreateCommand === "function");
+ * assert(typeof syncCreateCommand === "function");
  * ```
  */
 export async function syncCreateCommand(

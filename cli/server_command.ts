@@ -35,6 +35,7 @@ export const DEFAULT_PORT = 8078;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { startServerCommand } from "@meshagent/cli";
  * const dataDir = await Deno.makeTempDir();
  * const lines: string[] = [];
@@ -42,7 +43,7 @@ export const DEFAULT_PORT = 8078;
  *   { port: 0, dataDir },
  *   { out: (l) => lines.push(l), err: () => {} },
  * );
- * console.assert(lines.some((l) => l.startsWith("export MESHAGENT_API_KEY=ma-")));
+ * assert(lines.some((l) => l.startsWith("export MESHAGENT_API_KEY=ma-")));
  * await server.shutdown();
  * await Deno.remove(dataDir, { recursive: true });
  * ```
@@ -148,8 +149,9 @@ export async function runServerCommand(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parsePort } from "@meshagent/cli";
- * console.assert(parsePort("9000", "--port") === 9000);
+ * assert(parsePort("9000", "--port") === 9000);
  * ```
  */
 export function parsePort(text: string, what: string): number {

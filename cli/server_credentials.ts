@@ -35,12 +35,13 @@ export const CREDENTIALS_FILE = "credentials.json";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { loadServerCredentials } from "@meshagent/cli";
  * const dir = await Deno.makeTempDir();
  * const first = await loadServerCredentials(dir, () => undefined);
  * const again = await loadServerCredentials(dir, () => undefined);
- * console.assert(first.source === "generated" && again.source === "stored");
- * console.assert(first.apiKey === again.apiKey);
+ * assert(first.source === "generated" && again.source === "stored");
+ * assert(first.apiKey === again.apiKey);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -87,8 +88,9 @@ export async function loadServerCredentials(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { credentialsFromEnv } from "@meshagent/cli";
- * console.assert(credentialsFromEnv(() => undefined) === undefined);
+ * assert(credentialsFromEnv(() => undefined) === undefined);
  * ```
  */
 export function credentialsFromEnv(env: EnvReader = denoEnv): ServerCredentials | undefined {
@@ -122,8 +124,9 @@ export function credentialsFromEnv(env: EnvReader = denoEnv): ServerCredentials 
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readCredentialsFile } from "@meshagent/cli";
- * console.assert(await readCredentialsFile("/nonexistent/credentials.json") === undefined);
+ * assert(await readCredentialsFile("/nonexistent/credentials.json") === undefined);
  * ```
  */
 export async function readCredentialsFile(file: string): Promise<ApiKey | undefined> {

@@ -29,12 +29,13 @@ export interface TokenCommandOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { mintToken } from "@meshagent/cli";
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
  * const key = formatApiKey(generateApiKey());
  * const lines: string[] = [];
  * await mintToken({ room: "demo", name: "alice", key }, { out: (l) => lines.push(l), err: () => {} });
- * console.assert(lines[0].split(".").length === 3);
+ * assert(lines[0].split(".").length === 3);
  * ```
  */
 export async function mintToken(options: TokenCommandOptions, output: Output): Promise<string> {

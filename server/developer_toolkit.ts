@@ -54,9 +54,10 @@ function checkGrant(ctx: ToolContext): void {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { developerToolkit, Room } from "@meshagent/server";
  * const room = new Room({ name: "demo", url: "ws://x/rooms/demo", dataDir: "/tmp/demo", toolkits: [developerToolkit] });
- * console.assert(room.tool("developer", "logs") !== undefined);
+ * assert(room.tool("developer", "logs") !== undefined);
  * await room.close();
  * ```
  */

@@ -70,9 +70,10 @@ export interface VerifiedDownload {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DownloadUrlError } from "./download_url.ts";
  * const err = new DownloadUrlError("the download link expired; ask for a new one");
- * console.assert(err.code === 1001);
+ * assert(err.code === 1001);
  * ```
  */
 export class DownloadUrlError extends RoomError {
@@ -91,6 +92,7 @@ export class DownloadUrlError extends RoomError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DownloadUrlSigner } from "./download_url.ts";
  * const signer = await DownloadUrlSigner.create("a server secret of at least 16 bytes");
  * const url = await signer.sign({
@@ -99,7 +101,7 @@ export class DownloadUrlError extends RoomError {
  *   path: "docs/a.txt",
  * });
  * const granted = await signer.verify(url);
- * console.assert(granted.room === "demo" && granted.path === "docs/a.txt");
+ * assert(granted.room === "demo" && granted.path === "docs/a.txt");
  * ```
  */
 export class DownloadUrlSigner {
@@ -122,10 +124,11 @@ export class DownloadUrlSigner {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { DownloadUrlSigner } from "./download_url.ts";
    * const secret = crypto.getRandomValues(new Uint8Array(32));
    * const signer = await DownloadUrlSigner.create(secret, { ttlSeconds: 300 });
-   * console.assert(signer instanceof DownloadUrlSigner);
+   * assert(signer instanceof DownloadUrlSigner);
    * ```
    */
   static async create(
@@ -162,6 +165,7 @@ export class DownloadUrlSigner {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { DownloadUrlSigner } from "./download_url.ts";
    * const signer = await DownloadUrlSigner.create("a server secret of at least 16 bytes");
    * const url = await signer.sign({
@@ -170,7 +174,7 @@ export class DownloadUrlSigner {
    *   path: "/report.pdf",
    *   download: true,
    * });
-   * console.assert(url.startsWith("https://rooms.example.com/rooms/demo/storage/download?"));
+   * assert(url.startsWith("https://rooms.example.com/rooms/demo/storage/download?"));
    * ```
    */
   async sign(options: SignDownloadUrlOptions): Promise<string> {
@@ -212,13 +216,14 @@ export class DownloadUrlSigner {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { DownloadUrlError, DownloadUrlSigner } from "./download_url.ts";
    * const signer = await DownloadUrlSigner.create("a server secret of at least 16 bytes");
    * const url = await signer.sign({ baseUrl: "http://localhost", room: "demo", path: "a.txt" });
    * const tampered = url.replace("a.txt", "b.txt");
    * await signer.verify(tampered).then(
-   *   () => console.assert(false),
-   *   (e) => console.assert(e instanceof DownloadUrlError),
+   *   () => assert(false),
+   *   (e) => assert(e instanceof DownloadUrlError),
    * );
    * ```
    */
@@ -303,6 +308,7 @@ export type DownloadHandler = (
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { createDownloadHandler, DownloadUrlSigner } from "./download_url.ts";
  * import { LocalFileStore } from "./local_file_store.ts";
  *
@@ -313,8 +319,8 @@ export type DownloadHandler = (
  * const handle = createDownloadHandler(signer);
  * const url = await signer.sign({ baseUrl: "http://localhost", room: "demo", path: "hello.txt" });
  * const res = await handle(new Request(url), (room) => room === "demo" ? store : undefined);
- * console.assert(res?.status === 200 && (await res.text()) === "hello");
- * console.assert((await handle(new Request("http://localhost/other"), () => store)) === null);
+ * assert(res?.status === 200 && (await res.text()) === "hello");
+ * assert((await handle(new Request("http://localhost/other"), () => store)) === null);
  * await Deno.remove(dataDir, { recursive: true });
  * ```
  */

@@ -164,6 +164,7 @@ export interface StorageUsage {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { FileStore } from "./file_store.ts";
  * import { LocalFileStore } from "./local_file_store.ts";
  *
@@ -171,7 +172,7 @@ export interface StorageUsage {
  * const store: FileStore = await LocalFileStore.open({ dataDir, room: "demo" });
  * await store.writeFile("notes/hello.txt", new TextEncoder().encode("hi"));
  * const entries = await store.list("notes");
- * console.assert(entries[0].name === "hello.txt" && entries[0].size === 2);
+ * assert(entries[0].name === "hello.txt" && entries[0].size === 2);
  * await Deno.remove(dataDir, { recursive: true });
  * ```
  */
@@ -254,10 +255,11 @@ export interface FileStore {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ErrorCode } from "@meshagent/api";
  * import { StorageError } from "./file_store.ts";
  * const err = new StorageError("no file at 'a.txt'", ErrorCode.STORAGE_NOT_FOUND, "a.txt");
- * console.assert(err.code === 3001 && err.path === "a.txt");
+ * assert(err.code === 3001 && err.path === "a.txt");
  * ```
  */
 export class StorageError extends RoomError {
@@ -289,9 +291,10 @@ export class StorageError extends RoomError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { StorageLimitError } from "./file_store.ts";
  * const err = new StorageLimitError("file", 1024, "big.bin");
- * console.assert(err.code === 1002 && err.limitBytes === 1024);
+ * assert(err.code === 1002 && err.limitBytes === 1024);
  * ```
  */
 export class StorageLimitError extends StorageError {

@@ -111,6 +111,7 @@ interface WriterHost {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { LocalFileStore } from "./local_file_store.ts";
  *
  * const dataDir = await Deno.makeTempDir();
@@ -118,9 +119,9 @@ interface WriterHost {
  * const writer = await store.openWrite("docs/readme.md", { size: 5 });
  * await writer.write(new TextEncoder().encode("hello"));
  * const info = await writer.commit();
- * console.assert(info.mimeType === "text/markdown" && info.size === 5);
+ * assert(info.mimeType === "text/markdown" && info.size === 5);
  * const text = new TextDecoder().decode(await store.readFile("docs/readme.md"));
- * console.assert(text === "hello");
+ * assert(text === "hello");
  * await Deno.remove(dataDir, { recursive: true });
  * ```
  */
@@ -167,10 +168,11 @@ export class LocalFileStore implements FileStore {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { LocalFileStore } from "./local_file_store.ts";
    * const dataDir = await Deno.makeTempDir();
    * const store = await LocalFileStore.open({ dataDir, room: "demo" });
-   * console.assert((await store.usage()).bytes === 0);
+   * assert((await store.usage()).bytes === 0);
    * await Deno.remove(dataDir, { recursive: true });
    * ```
    */

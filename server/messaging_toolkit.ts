@@ -96,9 +96,10 @@ function seesPresence(p: Participant): boolean {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { messagingToolkit, Room } from "@meshagent/server";
  * const room = new Room({ name: "demo", url: "ws://x/rooms/demo", dataDir: "/tmp/demo", toolkits: [messagingToolkit] });
- * console.assert(room.tool("messaging", "send") !== undefined);
+ * assert(room.tool("messaging", "send") !== undefined);
  * await room.close();
  * ```
  */

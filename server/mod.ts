@@ -4,11 +4,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RoomServer } from "@meshagent/server";
  * import { generateApiKey } from "@meshagent/api";
  * const dataDir = await Deno.makeTempDir();
  * const server = new RoomServer({ port: 0, dataDir, keys: [generateApiKey()] });
- * console.assert(server.url.startsWith("http://127.0.0.1:"));
+ * assert(server.url.startsWith("http://127.0.0.1:"));
  * await server.shutdown();
  * await Deno.remove(dataDir, { recursive: true });
  * ```

@@ -20,13 +20,14 @@ export interface ParticipantInit {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Participant } from "@meshagent/server";
  * import { Protocol } from "@meshagent/api";
  * const protocol = new Protocol({ send: () => {}, close: () => {} });
  * const p = new Participant({ id: "p1", name: "alice", role: "user", scope: null, protocol });
- * console.assert(p.attributes.name === "alice" && p.attributes.role === "user");
+ * assert(p.attributes.name === "alice" && p.attributes.role === "user");
  * p.close(1000, "bye");
- * console.assert(p.closed && p.signal.aborted);
+ * assert(p.closed && p.signal.aborted);
  * ```
  */
 export class Participant {

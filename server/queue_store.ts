@@ -19,12 +19,13 @@ export type QueueState = "open" | "closed";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sqliteQueueStore, type QueueStore } from "@meshagent/server";
  * const dir = await Deno.makeTempDir();
  * const store: QueueStore = sqliteQueueStore("demo", dir);
  * await store.open("jobs");
  * await store.push("jobs", JSON.stringify({ n: 1 }));
- * console.assert((await store.pop("jobs")) === '{"n":1}');
+ * assert((await store.pop("jobs")) === '{"n":1}');
  * await store.close();
  * await Deno.remove(dir, { recursive: true });
  * ```

@@ -67,6 +67,7 @@ function closedError(name: string): RoomError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { queuesToolkit, Room, sqliteQueueStore } from "@meshagent/server";
  * const room = new Room({
  *   name: "demo",
@@ -74,7 +75,7 @@ function closedError(name: string): RoomError {
  *   dataDir: "/tmp/demo",
  *   toolkits: [(r) => queuesToolkit(r, sqliteQueueStore)],
  * });
- * console.assert(room.tool("queues", "receive") !== undefined);
+ * assert(room.tool("queues", "receive") !== undefined);
  * await room.close();
  * ```
  */

@@ -32,9 +32,10 @@ interface ToolkitEntry {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Room } from "@meshagent/server";
  * const room = new Room({ name: "demo", url: "ws://127.0.0.1/rooms/demo", dataDir: "/tmp/demo" });
- * console.assert(room.size === 0 && room.sessionId.length > 0);
+ * assert(room.size === 0 && room.sessionId.length > 0);
  * await room.close();
  * ```
  */

@@ -476,9 +476,10 @@ export class RoomDatabase {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { RoomDatabase } from "./room_database.ts";
    * const db = RoomDatabase.forRoom("/tmp/data", "demo");
-   * console.assert(db.dir.endsWith("/rooms/demo/databases"));
+   * assert(db.dir.endsWith("/rooms/demo/databases"));
    * db.close();
    * ```
    */

@@ -15,10 +15,11 @@ export const ROOM_NAME_PATTERN: RegExp = /^(?=.{1,63}$)[a-z0-9](?:[-a-z0-9]*[a-z
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isValidRoomName } from "@meshagent/server";
- * console.assert(isValidRoomName("my-room"));
- * console.assert(!isValidRoomName("../etc"));
- * console.assert(!isValidRoomName("Upper"));
+ * assert(isValidRoomName("my-room"));
+ * assert(!isValidRoomName("../etc"));
+ * assert(!isValidRoomName("Upper"));
  * ```
  */
 export function isValidRoomName(name: string): boolean {

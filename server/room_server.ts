@@ -112,12 +112,13 @@ interface RoomEntry {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RoomServer } from "@meshagent/server";
  * import { generateApiKey } from "@meshagent/api";
  * const dataDir = await Deno.makeTempDir();
  * const server = new RoomServer({ port: 0, dataDir, keys: [generateApiKey()] });
  * const banner = await (await fetch(server.url)).json();
- * console.assert(banner.name === "meshagent-deno-server");
+ * assert(banner.name === "meshagent-deno-server");
  * await server.shutdown();
  * await Deno.remove(dataDir, { recursive: true });
  * ```

@@ -55,6 +55,7 @@ export type RoomTool = (context: ToolContext) => ToolResult | Promise<ToolResult
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { RoomToolkit } from "@meshagent/server";
  * import { JsonContent } from "@meshagent/api";
  * const echo: RoomToolkit = {
@@ -62,7 +63,7 @@ export type RoomTool = (context: ToolContext) => ToolResult | Promise<ToolResult
  *   surface: "developer",
  *   tools: { echo: (ctx) => new JsonContent({ you_sent: ctx.input.toJson() }) },
  * };
- * console.assert(typeof echo.tools.echo === "function");
+ * assert(typeof echo.tools.echo === "function");
  * ```
  */
 export interface RoomToolkit {

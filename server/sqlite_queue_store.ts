@@ -16,12 +16,13 @@ export const QUEUE_DATABASE_FILE = "queues.sqlite";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { sqliteQueueStore } from "@meshagent/server";
  * const dir = await Deno.makeTempDir();
  * const store = sqliteQueueStore("demo", dir);
  * await store.open("jobs");
  * await store.push("jobs", "1");
- * console.assert((await store.list())[0].size === 1);
+ * assert((await store.list())[0].size === 1);
  * await store.close();
  * await Deno.remove(dir, { recursive: true });
  * ```

@@ -136,6 +136,7 @@ type Releasable = { release(): void };
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Room, sqliteToolkit } from "@meshagent/server";
  * const dataDir = await Deno.makeTempDir();
  * const room = new Room({
@@ -144,7 +145,7 @@ type Releasable = { release(): void };
  *   dataDir,
  *   toolkits: [(r) => sqliteToolkit(r)],
  * });
- * console.assert(room.tool("sqlite", "execute_sql") !== undefined);
+ * assert(room.tool("sqlite", "execute_sql") !== undefined);
  * await room.close();
  * await Deno.remove(dataDir, { recursive: true });
  * ```

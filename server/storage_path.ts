@@ -25,13 +25,14 @@ export const RESERVED_STORAGE_NAME_PREFIX = ".meshagent~";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ErrorCode } from "@meshagent/api";
  * import { normalizeStoragePath, StoragePathError } from "./storage_path.ts";
  * try {
  *   normalizeStoragePath("../secret.txt");
  * } catch (e) {
- *   console.assert(e instanceof StoragePathError);
- *   console.assert((e as StoragePathError).code === ErrorCode.STORAGE_INVALID_PATH);
+ *   assert(e instanceof StoragePathError);
+ *   assert((e as StoragePathError).code === ErrorCode.STORAGE_INVALID_PATH);
  * }
  * ```
  */
@@ -78,10 +79,11 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { normalizeStoragePath } from "./storage_path.ts";
- * console.assert(normalizeStoragePath("./docs//a.txt") === "docs/a.txt");
- * console.assert(normalizeStoragePath("/etc/passwd") === "etc/passwd");
- * console.assert(normalizeStoragePath(".") === "");
+ * assert(normalizeStoragePath("./docs//a.txt") === "docs/a.txt");
+ * assert(normalizeStoragePath("/etc/passwd") === "etc/passwd");
+ * assert(normalizeStoragePath(".") === "");
  * ```
  */
 export function normalizeStoragePath(path: unknown): string {

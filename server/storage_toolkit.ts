@@ -185,6 +185,7 @@ function positiveInt(value: number | undefined, fallback: number, name: string):
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Room, storageToolkit } from "@meshagent/server";
  * const room = new Room({
  *   name: "demo",
@@ -192,7 +193,7 @@ function positiveInt(value: number | undefined, fallback: number, name: string):
  *   dataDir: "/tmp/demo",
  *   toolkits: [(r) => storageToolkit(r, { uploadChunkSize: 256 * 1024 })],
  * });
- * console.assert(room.tool("storage", "upload") !== undefined);
+ * assert(room.tool("storage", "upload") !== undefined);
  * await room.close();
  * ```
  */

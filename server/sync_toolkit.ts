@@ -315,10 +315,11 @@ async function openDocument(host: DocumentHost, ctx: ToolContext): Promise<ToolR
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Room, syncToolkit } from "@meshagent/server";
  * const room = new Room({ name: "demo", url: "ws://127.0.0.1/rooms/demo", dataDir: "/tmp/demo" });
  * const sync = syncToolkit(room);
- * console.assert(sync.name === "sync" && typeof sync.tools.open === "function");
+ * assert(sync.name === "sync" && typeof sync.tools.open === "function");
  * await sync.close?.();
  * await room.close();
  * ```

@@ -4,10 +4,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { startTestServer } from "@meshagent/server/testing";
  * const server = await startTestServer();
  * const jwt = await server.token("my-room", "alice");
- * console.assert(server.roomUrl("my-room").endsWith("/rooms/my-room") && jwt.split(".").length === 3);
+ * assert(server.roomUrl("my-room").endsWith("/rooms/my-room") && jwt.split(".").length === 3);
  * await server.close();
  * ```
  *
@@ -72,10 +73,11 @@ export interface TestServerOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { startTestServer } from "@meshagent/server/testing";
  * const server = await startTestServer();
  * const res = await fetch(server.url);
- * console.assert(res.status === 200);
+ * assert(res.status === 200);
  * await res.body?.cancel();
  * await server.close();
  * ```

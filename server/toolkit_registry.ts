@@ -104,6 +104,7 @@ function readTools(value: unknown): Record<string, JsonObject> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ToolkitRegistry, Participant } from "@meshagent/server";
  * import { Protocol } from "@meshagent/api";
  * const host = new Participant({
@@ -114,9 +115,9 @@ function readTools(value: unknown): Record<string, JsonObject> {
  * const reg = registry.register(host, {
  *   name: "math", public: true, tools: { sum: { title: "Sum", description: "", input_spec: null } },
  * });
- * console.assert(registry.resolve("math", "p-c")?.id === reg.id);
+ * assert(registry.resolve("math", "p-c")?.id === reg.id);
  * const listed = registry.list("p-c") as { tools: Record<string, { participant_id: string }> };
- * console.assert(listed.tools.math.participant_id === "p-h");
+ * assert(listed.tools.math.participant_id === "p-h");
  * ```
  */
 export class ToolkitRegistry {

@@ -75,11 +75,12 @@ function makeSpec(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { BaseTool } from "@meshagent/tools";
  * class Described extends BaseTool {}
  * const tool = new Described({ name: "add", inputSchema: { type: "object" } });
- * console.assert(tool.title === "add");
- * console.assert(JSON.stringify(tool.toJson().input_spec) === '{"types":["json"],"stream":false,"schema":{"type":"object"}}');
+ * assert(tool.title === "add");
+ * assert(JSON.stringify(tool.toJson().input_spec) === '{"types":["json"],"stream":false,"schema":{"type":"object"}}');
  * ```
  */
 export abstract class BaseTool {

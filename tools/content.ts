@@ -30,8 +30,9 @@ export {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { TextChunk, TextContent } from "@meshagent/tools";
- * console.assert(new TextChunk("hi") instanceof TextContent);
+ * assert(new TextChunk("hi") instanceof TextContent);
  * ```
  */
 export const TextChunk: typeof TextContent = TextContent;
@@ -43,8 +44,9 @@ export type TextChunk = TextContent;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { JsonChunk, JsonContent } from "@meshagent/tools";
- * console.assert(new JsonChunk({ a: 1 }) instanceof JsonContent);
+ * assert(new JsonChunk({ a: 1 }) instanceof JsonContent);
  * ```
  */
 export const JsonChunk: typeof JsonContent = JsonContent;
@@ -56,9 +58,10 @@ export type JsonChunk = JsonContent;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FileChunk, FileContent } from "@meshagent/tools";
  * const f = new FileChunk(new Uint8Array([104, 105]), "hi.txt", "text/plain");
- * console.assert(f instanceof FileContent && f.name === "hi.txt");
+ * assert(f instanceof FileContent && f.name === "hi.txt");
  * ```
  */
 export const FileChunk: typeof FileContent = FileContent;
@@ -91,10 +94,11 @@ function describeType(value: unknown): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ensureContent, EmptyContent, JsonContent, TextContent } from "@meshagent/tools";
- * console.assert(ensureContent("hi") instanceof TextContent);
- * console.assert(ensureContent({ sum: 5 }) instanceof JsonContent);
- * console.assert(ensureContent(undefined) instanceof EmptyContent);
+ * assert(ensureContent("hi") instanceof TextContent);
+ * assert(ensureContent({ sum: 5 }) instanceof JsonContent);
+ * assert(ensureContent(undefined) instanceof EmptyContent);
  * ```
  */
 export function ensureContent(value: unknown): Content {

@@ -206,11 +206,12 @@ function makeTools(access: DocumentAccess): Tool[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { DocumentAuthoringToolkit } from "@meshagent/tools";
  *
  * const authoring = new DocumentAuthoringToolkit();
- * console.assert(authoring.name === "meshagent.document_authoring");
- * console.assert(authoring.tools.map((t) => t.name).includes("remove_element_by_id"));
+ * assert(authoring.name === "meshagent.document_authoring");
+ * assert(authoring.tools.map((t) => t.name).includes("remove_element_by_id"));
  * // Host it in a room (startHostedToolkit) or hand it to an agent; the tools use the room of
  * // each call's ToolContext.
  * ```

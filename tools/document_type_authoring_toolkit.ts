@@ -150,6 +150,7 @@ function makeTools(access: DocumentAccess, schema: MeshSchema, documentType: str
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MeshSchema } from "@meshagent/api";
  * import { DocumentTypeAuthoringToolkit } from "@meshagent/tools";
  *
@@ -166,8 +167,8 @@ function makeTools(access: DocumentAccess, schema: MeshSchema, documentType: str
  *   },
  * });
  * const kit = new DocumentTypeAuthoringToolkit(schema, "list");
- * console.assert(kit.name === "meshagent.document_authoring.list");
- * console.assert(kit.tools.map((t) => t.name).join() === "list_insert_root_item,list_insert_item");
+ * assert(kit.name === "meshagent.document_authoring.list");
+ * assert(kit.tools.map((t) => t.name).join() === "list_insert_root_item,list_insert_item");
  * ```
  */
 export class DocumentTypeAuthoringToolkit extends Toolkit {

@@ -366,6 +366,7 @@ export class HostedToolkit {
  *
  * @example Hosting a toolkit (needs a started room client, so the example defines the function only)
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { RoomClient } from "@meshagent/api";
  * import { FunctionTool, startHostedToolkit, Toolkit } from "@meshagent/tools";
  *
@@ -388,7 +389,7 @@ export class HostedToolkit {
  *   // Others now call it: room.agents.invokeTool({ toolkit: "math", tool: "sum", arguments: {a: 2, b: 3} })
  *   return () => hosted.stop();
  * }
- * console.assert(typeof hostMath === "function");
+ * assert(typeof hostMath === "function");
  * ```
  */
 export async function startHostedToolkit(

@@ -6,6 +6,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FunctionTool, TextContent, ToolContext, Toolkit } from "@meshagent/tools";
  *
  * const greeter = new Toolkit({
@@ -20,7 +21,7 @@
  * });
  * const ctx = new ToolContext({ caller: { id: "p-1", attributes: {} } });
  * const reply = await greeter.execute(ctx, "greet", { name: "ada" });
- * console.assert(reply instanceof TextContent && reply.text === "hello ada");
+ * assert(reply instanceof TextContent && reply.text === "hello ada");
  * ```
  *
  * @module

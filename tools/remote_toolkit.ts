@@ -78,6 +78,7 @@ function bestOptions(description: ToolDescription): BaseToolOptions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { RemoteTool } from "@meshagent/tools";
  * import { RoomClient } from "@meshagent/api";
  * // Not started: building a remote tool sends nothing.
@@ -88,7 +89,7 @@ function bestOptions(description: ToolDescription): BaseToolOptions {
  *   description: "adds",
  *   inputSpec: { types: ["json"], stream: false, schema: { type: "object" } },
  * });
- * console.assert(sum.inputSpec?.types.length === 1 && sum.name === "sum");
+ * assert(sum.inputSpec?.types.length === 1 && sum.name === "sum");
  * ```
  */
 export class RemoteTool extends Tool {
@@ -152,6 +153,7 @@ export interface RemoteToolkitLookup {
  *
  * @example Finding a toolkit (needs a started room client, so the example defines the function only)
  * ```ts
+ * import assert from "node:assert/strict";
  * import type { RoomClient } from "@meshagent/api";
  * import { RemoteToolkit, ToolContext } from "@meshagent/tools";
  * async function add(room: RoomClient): Promise<unknown> {
@@ -159,7 +161,7 @@ export interface RemoteToolkitLookup {
  *   const ctx = new ToolContext({ caller: { id: room.localParticipant!.id, attributes: {} }, room });
  *   return await math.execute(ctx, "sum", { a: 2, b: 3 });
  * }
- * console.assert(typeof add === "function");
+ * assert(typeof add === "function");
  * ```
  */
 export class RemoteToolkit extends Toolkit {

@@ -648,17 +648,18 @@ function makeTools(ops: StorageOps, readOnly: boolean): Tool[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { StorageToolkit } from "@meshagent/tools";
  *
  * const storage = new StorageToolkit({ readOnly: true });
- * console.assert(storage.name === "storage");
- * console.assert(
+ * assert(storage.name === "storage");
+ * assert(
  *   storage.tools.map((t) => t.name).join() ===
  *     "list_files_in_room,read_file,grep_file,get_file_download_url",
  * );
  * // Hosted in a room it needs another name (the room's own toolkit is "storage"):
  * const hostable = new StorageToolkit({ name: "agent_storage" });
- * console.assert(hostable.tools.some((t) => t.name === "write_file"));
+ * assert(hostable.tools.some((t) => t.name === "write_file"));
  * ```
  */
 export class StorageToolkit extends Toolkit {

@@ -70,6 +70,7 @@ type Side = "input" | "output";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { type Content, TextContent, Tool, ToolContext, type ToolInput } from "@meshagent/tools";
  *
  * class Shout extends Tool {
@@ -92,7 +93,7 @@ type Side = "input" | "output";
  * for await (const c of await new Shout().invoke(ctx, words()) as AsyncIterable<Content>) {
  *   out.push((c as TextContent).text);
  * }
- * console.assert(out.join(" ") === "HI THERE");
+ * assert(out.join(" ") === "HI THERE");
  * ```
  */
 export abstract class Tool extends BaseTool {
@@ -346,6 +347,7 @@ function argsFrom(tool: string, input: Content): JsonObject {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FunctionTool, JsonContent, ToolContext } from "@meshagent/tools";
  *
  * const add = new FunctionTool<{ a: number; b: number }>({
@@ -361,7 +363,7 @@ function argsFrom(tool: string, input: Content): JsonObject {
  * });
  * const ctx = new ToolContext({ caller: { id: "p-1", attributes: {} } });
  * const result = await add.invoke(ctx, { a: 2, b: 3 });
- * console.assert(result instanceof JsonContent && (result.json as { sum: number }).sum === 5);
+ * assert(result instanceof JsonContent && (result.json as { sum: number }).sum === 5);
  * ```
  */
 export class FunctionTool<A = JsonObject> extends Tool {

@@ -69,9 +69,10 @@ function checkTypes(types: unknown): ToolContentType[] {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ToolContentSpec } from "@meshagent/tools";
  * const spec = new ToolContentSpec({ types: ["json"], schema: { type: "object" } });
- * console.assert(JSON.stringify(spec.toJson()) === '{"types":["json"],"stream":false,"schema":{"type":"object"}}');
+ * assert(JSON.stringify(spec.toJson()) === '{"types":["json"],"stream":false,"schema":{"type":"object"}}');
  * ```
  */
 export class ToolContentSpec {
@@ -111,8 +112,9 @@ export class ToolContentSpec {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { ToolContentSpec } from "@meshagent/tools";
-   * console.assert(ToolContentSpec.json({ type: "object" }).types[0] === "json");
+   * assert(ToolContentSpec.json({ type: "object" }).types[0] === "json");
    * ```
    */
   static json(schema?: JsonObject): ToolContentSpec {
@@ -133,9 +135,10 @@ export class ToolContentSpec {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { ToolContentSpec } from "@meshagent/tools";
    * const spec = ToolContentSpec.json();
-   * console.assert(spec.accepts("empty") && !spec.accepts("text"));
+   * assert(spec.accepts("empty") && !spec.accepts("text"));
    * ```
    */
   accepts(type: string): boolean {
@@ -163,10 +166,11 @@ export class ToolContentSpec {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { ToolContentSpec } from "@meshagent/tools";
    * const spec = ToolContentSpec.fromJson({ types: ["text"], stream: true });
-   * console.assert(spec !== null && spec.stream);
-   * console.assert(ToolContentSpec.fromJson(null) === null);
+   * assert(spec !== null && spec.stream);
+   * assert(ToolContentSpec.fromJson(null) === null);
    * ```
    */
   static fromJson(value: unknown): ToolContentSpec | null {

@@ -47,6 +47,7 @@ export interface ToolContextInit {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ToolContext } from "@meshagent/tools";
  * const events: unknown[] = [];
  * const ctx = new ToolContext({
@@ -54,7 +55,7 @@ export interface ToolContextInit {
  *   onEvent: (e) => void events.push(e),
  * });
  * await ctx.emit({ kind: "progress", done: 1 });
- * console.assert(events.length === 1 && ctx.onBehalfOf === null && !ctx.signal.aborted);
+ * assert(events.length === 1 && ctx.onBehalfOf === null && !ctx.signal.aborted);
  * ```
  */
 export class ToolContext {

@@ -9,10 +9,11 @@ import { ControlCloseStatus, ErrorCode, ErrorContent, RoomError } from "@meshage
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ToolError } from "@meshagent/tools";
  * const err = new ToolError("Tool was not found add", 1003);
- * console.assert(err.code === 1003);
- * console.assert(err.toContent().toJson().text === "Tool was not found add");
+ * assert(err.code === 1003);
+ * assert(err.toContent().toJson().text === "Tool was not found add");
  * ```
  */
 export class ToolError extends RoomError {
@@ -52,9 +53,10 @@ export class ToolError extends RoomError {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { ToolError } from "@meshagent/tools";
    * const err = ToolError.from(new TypeError("x is not a function"));
-   * console.assert(err.message === "x is not a function" && err.code === 1008);
+   * assert(err.message === "x is not a function" && err.code === 1008);
    * ```
    */
   static from(error: unknown): ToolError {
@@ -92,9 +94,10 @@ export class ToolError extends RoomError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { ToolValidationError } from "@meshagent/tools";
  * const err = new ToolValidationError("tool add input does not match input_schema: /a must be number");
- * console.assert(err.code === 1002 && ToolValidationError.closeStatus === 1007);
+ * assert(err.code === 1002 && ToolValidationError.closeStatus === 1007);
  * ```
  */
 export class ToolValidationError extends ToolError {

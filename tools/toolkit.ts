@@ -70,6 +70,7 @@ async function* closedStream(output: AsyncIterable<Content>): AsyncGenerator<Con
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FunctionTool, JsonContent, ToolContext, Toolkit } from "@meshagent/tools";
  *
  * const math = new Toolkit({
@@ -89,8 +90,8 @@ async function* closedStream(output: AsyncIterable<Content>): AsyncGenerator<Con
  * });
  * const ctx = new ToolContext({ caller: { id: "p-c", attributes: {} } });
  * const out = await math.execute(ctx, "sum", { a: 2, b: 3 });
- * console.assert(out instanceof JsonContent && (out.json as { result: number }).result === 5);
- * console.assert(Object.keys(math.toJson().tools).join() === "sum");
+ * assert(out instanceof JsonContent && (out.json as { result: number }).result === 5);
+ * assert(Object.keys(math.toJson().tools).join() === "sum");
  * ```
  */
 export class Toolkit {
@@ -198,11 +199,12 @@ export class Toolkit {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { ErrorContent, ToolContext, Toolkit } from "@meshagent/tools";
    * const empty = new Toolkit({ name: "empty" });
    * const ctx = new ToolContext({ caller: { id: "p-1", attributes: {} } });
    * const answer = await empty.respond(ctx, "nope", {});
-   * console.assert(answer instanceof ErrorContent && answer.code === 1003);
+   * assert(answer instanceof ErrorContent && answer.code === 1003);
    * ```
    */
   async respond(

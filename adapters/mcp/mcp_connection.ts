@@ -331,13 +331,14 @@ function inheritedEnv(): Record<string, string> {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MCPClientConnection, MCPError } from "@meshagent/adapters/mcp";
  * // Nothing listens on port 9 of 127.0.0.1: connecting fails with an error that says so.
  * try {
  *   await MCPClientConnection.http({ url: "http://127.0.0.1:9/mcp", connectTimeoutMs: 5_000 });
  *   throw new Error("unreachable");
  * } catch (e) {
- *   console.assert(e instanceof MCPError && e.message.includes("127.0.0.1:9"));
+ *   assert(e instanceof MCPError && e.message.includes("127.0.0.1:9"));
  * }
  * ```
  */
@@ -375,6 +376,7 @@ export class MCPClientConnection implements MCPConnection {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { MCPClientConnection } from "@meshagent/adapters/mcp";
    * // The MCP reference server, run by this Deno from the npm package pinned in deno.json
    * // (outside this workspace: `command: "npx", args: ["-y", "@modelcontextprotocol/server-everything"]`).
@@ -383,11 +385,11 @@ export class MCPClientConnection implements MCPConnection {
    *   args: ["run", "-A", "npm:@modelcontextprotocol/server-everything@2026.8.31", "stdio"],
    *   stderr: "ignore",
    * });
-   * console.assert(typeof conn.pid === "number");
+   * assert(typeof conn.pid === "number");
    * const tools = await conn.listTools();
-   * console.assert(tools.some((tool) => tool.name === "echo"));
+   * assert(tools.some((tool) => tool.name === "echo"));
    * const result = await conn.callTool("echo", { message: "hi" });
-   * console.assert(JSON.stringify(result.content) === '[{"type":"text","text":"Echo: hi"}]');
+   * assert(JSON.stringify(result.content) === '[{"type":"text","text":"Echo: hi"}]');
    * ```
    */
   static async stdio(options: MCPStdioOptions): Promise<MCPClientConnection> {
@@ -425,6 +427,7 @@ export class MCPClientConnection implements MCPConnection {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { MCPClientConnection, MCPError } from "@meshagent/adapters/mcp";
    * try {
    *   // With a running server: `await using conn = await MCPClientConnection.http({ url, headers })`.
@@ -434,7 +437,7 @@ export class MCPClientConnection implements MCPConnection {
    *     connectTimeoutMs: 5_000,
    *   });
    * } catch (e) {
-   *   console.assert(e instanceof MCPError && e.message.includes("check the URL"));
+   *   assert(e instanceof MCPError && e.message.includes("check the URL"));
    * }
    * ```
    */

@@ -88,13 +88,14 @@ function resourceName(uri: string, mimeType: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { mcpContentToContent } from "@meshagent/adapters/mcp";
  * import { FileContent, LinkContent, TextContent } from "@meshagent/tools";
- * console.assert(mcpContentToContent({ type: "text", text: "hi" }) instanceof TextContent);
+ * assert(mcpContentToContent({ type: "text", text: "hi" }) instanceof TextContent);
  * const image = mcpContentToContent({ type: "image", data: "aGk=", mimeType: "image/png" });
- * console.assert(image instanceof FileContent && image.name === "image.png");
+ * assert(image instanceof FileContent && image.name === "image.png");
  * const link = mcpContentToContent({ type: "resource_link", uri: "file:///a.txt", name: "a" });
- * console.assert(link instanceof LinkContent && link.url === "file:///a.txt");
+ * assert(link instanceof LinkContent && link.url === "file:///a.txt");
  * ```
  */
 export function mcpContentToContent(item: MCPContent, index: number = 0): Content {
@@ -157,14 +158,15 @@ async function* contentStream(items: readonly Content[]): AsyncGenerator<Content
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { mcpResultToOutput } from "@meshagent/adapters/mcp";
  * import { JsonContent, ToolError } from "@meshagent/tools";
  * const out = mcpResultToOutput({ content: [], structuredContent: { sum: 3 }, isError: false }, "add");
- * console.assert(out instanceof JsonContent);
+ * assert(out instanceof JsonContent);
  * try {
  *   mcpResultToOutput({ content: [{ type: "text", text: "boom" }], isError: true }, "add");
  * } catch (e) {
- *   console.assert(e instanceof ToolError && e.message === "boom");
+ *   assert(e instanceof ToolError && e.message === "boom");
  * }
  * ```
  */

@@ -11,10 +11,11 @@ import { ErrorCode, RoomError } from "@meshagent/api";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { MCPError } from "@meshagent/adapters/mcp";
  * const err = MCPError.fromJsonRpc("Tool nope not found", -32602, "stdio: my-server");
- * console.assert(err.code === 1002 && err.mcpCode === -32602);
- * console.assert(err.message === "MCP server stdio: my-server: Tool nope not found");
+ * assert(err.code === 1002 && err.mcpCode === -32602);
+ * assert(err.message === "MCP server stdio: my-server: Tool nope not found");
  * ```
  */
 export class MCPError extends RoomError {

@@ -66,6 +66,7 @@ function argumentsFrom(tool: string, input: ToolInput): JsonObject {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { type MCPConnection, MCPTool } from "@meshagent/adapters/mcp";
  * import { TextContent, ToolContext } from "@meshagent/tools";
  *
@@ -86,7 +87,7 @@ function argumentsFrom(tool: string, input: ToolInput): JsonObject {
  * });
  * const ctx = new ToolContext({ caller: { id: "p-1", attributes: {} } });
  * const out = await tool.invoke(ctx, { who: "ada" });
- * console.assert(out instanceof TextContent && out.text === "hi ada");
+ * assert(out instanceof TextContent && out.text === "hi ada");
  * ```
  */
 export class MCPTool extends Tool {

@@ -107,6 +107,7 @@ function buildTools(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { type MCPConnection, MCPToolkit } from "@meshagent/adapters/mcp";
  * import { JsonContent, ToolContext } from "@meshagent/tools";
  *
@@ -132,8 +133,8 @@ function buildTools(
  * await using calc = await MCPToolkit.fromConnection(conn, { name: "calc", public: true });
  * const ctx = new ToolContext({ caller: { id: "p-1", attributes: {} } });
  * const out = await calc.execute(ctx, "add", { a: 2, b: 3 });
- * console.assert(out instanceof JsonContent && (out.json as { sum: number }).sum === 5);
- * console.assert(Object.keys(calc.toJson().tools).join() === "add");
+ * assert(out instanceof JsonContent && (out.json as { sum: number }).sum === 5);
+ * assert(Object.keys(calc.toJson().tools).join() === "add");
  * ```
  */
 export class MCPToolkit extends Toolkit {
@@ -204,6 +205,7 @@ export class MCPToolkit extends Toolkit {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { MCPToolkit } from "@meshagent/adapters/mcp";
    * import { TextContent, ToolContext } from "@meshagent/tools";
    * // The MCP reference server, run by this Deno from the npm package pinned in deno.json
@@ -216,7 +218,7 @@ export class MCPToolkit extends Toolkit {
    * });
    * const ctx = new ToolContext({ caller: { id: "p-1", attributes: {} } });
    * const out = await everything.execute(ctx, "echo", { message: "hi" });
-   * console.assert(out instanceof TextContent && out.text === "Echo: hi");
+   * assert(out instanceof TextContent && out.text === "Echo: hi");
    * ```
    */
   static async stdio(options: MCPStdioOptions & MCPToolkitOptions): Promise<MCPToolkit> {
@@ -233,12 +235,13 @@ export class MCPToolkit extends Toolkit {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { MCPError, MCPToolkit } from "@meshagent/adapters/mcp";
    * try {
    *   // With a running server: `await using remote = await MCPToolkit.http({ name, url })`.
    *   await MCPToolkit.http({ name: "remote", url: "http://127.0.0.1:9/mcp" });
    * } catch (e) {
-   *   console.assert(e instanceof MCPError);
+   *   assert(e instanceof MCPError);
    * }
    * ```
    */

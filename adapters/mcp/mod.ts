@@ -11,6 +11,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { type MCPConnection, MCPToolkit } from "@meshagent/adapters/mcp";
  * import { TextContent, ToolContext } from "@meshagent/tools";
  *
@@ -26,7 +27,7 @@
  * await using toolkit = await MCPToolkit.fromConnection(conn, { name: "pinger" });
  * const ctx = new ToolContext({ caller: { id: "p-1", attributes: {} } });
  * const out = await toolkit.execute(ctx, "ping");
- * console.assert(out instanceof TextContent && out.text === "pong");
+ * assert(out instanceof TextContent && out.text === "pong");
  * ```
  *
  * @module
