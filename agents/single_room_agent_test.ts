@@ -8,14 +8,8 @@ import { SingleRoomAgent } from "./single_room_agent.ts";
 
 const ROOM = "agents";
 
-async function client(server: TestServer, name: string): Promise<RoomClient> {
-  const room = new RoomClient({
-    url: server.roomUrl(ROOM),
-    token: await server.token(ROOM, name),
-    reconnectTimeout: 0,
-  });
-  await room.start({ timeout: 5000 });
-  return room;
+function client(server: TestServer, name: string): Promise<RoomClient> {
+  return server.connect(ROOM, name, { reconnectTimeout: 0 });
 }
 
 /** The environment `meshagent room connect` gives a program. */

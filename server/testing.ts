@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { ApiScope, generateApiKey, ParticipantToken } from "@meshagent/api";
+import { ApiScope, generateApiKey, ParticipantToken, RoomClient } from "@meshagent/api";
 import { RoomServer } from "./room_server.ts";
 
 /** Options of {@linkcode TestServer.token}. */
@@ -49,12 +49,30 @@ export interface TestServer {
    * @returns The JWT.
    */
   token(room: string, name: string, options?: TestTokenOptions): Promise<string>;
+  /**
+   * Connects a started {@linkcode RoomClient} to a room as `name` (the caller disposes it).
+   * Reconnects and requests wait at most 10 s, so a broken test fails instead of hanging.
+   *
+   * @param room The room name.
+   * @param name The participant name.
+   * @param options Token options (`api`, `role`, `expiresInSeconds`) and client options.
+   * @returns The started client.
+   */
+  connect(room: string, name: string, options?: TestConnectOptions): Promise<RoomClient>;
   /** The data folder. */
   dataDir: string;
   /** Stops and starts the server again on the same port and data folder (durability tests). */
   restart(): Promise<void>;
   /** Stops the server and removes the data folder if it made it. */
   close(): Promise<void>;
+}
+
+/** Options of {@linkcode TestServer.connect}: the token's and the client's. */
+export interface TestConnectOptions extends TestTokenOptions {
+  /** Reconnect window in ms (default 10000; 0 disables reconnecting). */
+  reconnectTimeout?: number | null;
+  /** Request timeout in ms (default 10000). */
+  requestTimeout?: number;
 }
 
 /** Options of {@linkcode startTestServer}. */
@@ -97,7 +115,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   let server = start(0);
   const port = server.port;
   let closed = false;
-  return {
+  const testServer: TestServer = {
     url: `http://127.0.0.1:${port}`,
     roomUrl: (room) => `ws://127.0.0.1:${port}/rooms/${room}`,
     apiKey: key.key,
@@ -113,6 +131,23 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         : new Date(Date.now() + tokenOptions.expiresInSeconds * 1000);
       return await token.toJwt({ apiKey: key.key, expiration });
     },
+    async connect(room, name, connectOptions = {}) {
+      const client = new RoomClient({
+        url: testServer.roomUrl(room),
+        token: await testServer.token(room, name, connectOptions),
+        reconnectTimeout: connectOptions.reconnectTimeout === undefined
+          ? 10_000
+          : connectOptions.reconnectTimeout,
+        requestTimeout: connectOptions.requestTimeout ?? 10_000,
+      });
+      try {
+        await client.start({ timeout: 10_000 });
+      } catch (e) {
+        await client.dispose();
+        throw e;
+      }
+      return client;
+    },
     async restart() {
       if (closed) throw new Error("the test server is closed");
       await server.shutdown();
@@ -125,4 +160,5 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       if (ownDir) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
     },
   };
+  return testServer;
 }

@@ -66,14 +66,8 @@ const SCHEMA = MeshSchema.fromJson({
   },
 });
 
-async function connect(server: TestServer, name: string): Promise<RoomClient> {
-  const room = new RoomClient({
-    url: server.roomUrl(ROOM),
-    token: await server.token(ROOM, name),
-    reconnectTimeout: 0,
-  });
-  await room.start({ timeout: 5000 });
-  return room;
+function connect(server: TestServer, name: string): Promise<RoomClient> {
+  return server.connect(ROOM, name, { reconnectTimeout: 0 });
 }
 
 function contextFor(room: RoomClient): ToolContext {

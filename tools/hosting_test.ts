@@ -17,14 +17,8 @@ import { Toolkit } from "./toolkit.ts";
 
 const ROOM = "hosting";
 
-async function client(server: TestServer, name: string): Promise<RoomClient> {
-  const room = new RoomClient({
-    url: server.roomUrl(ROOM),
-    token: await server.token(ROOM, name),
-    reconnectTimeout: 10_000,
-  });
-  await room.start({ timeout: 5000 });
-  return room;
+function client(server: TestServer, name: string): Promise<RoomClient> {
+  return server.connect(ROOM, name);
 }
 
 /** Seen by the `whoami` tool. */

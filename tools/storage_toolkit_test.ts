@@ -16,14 +16,8 @@ import { ToolError } from "./tool_error.ts";
 
 const ROOM = "storage-tools";
 
-async function connect(server: TestServer, name: string): Promise<RoomClient> {
-  const room = new RoomClient({
-    url: server.roomUrl(ROOM),
-    token: await server.token(ROOM, name),
-    reconnectTimeout: 0,
-  });
-  await room.start({ timeout: 5000 });
-  return room;
+function connect(server: TestServer, name: string): Promise<RoomClient> {
+  return server.connect(ROOM, name, { reconnectTimeout: 0 });
 }
 
 function contextFor(room: RoomClient | null): ToolContext {
