@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { JsonContent, RoomClient, RoomConfigError, RoomError } from "@meshagent/api";
+import { JsonContent, type RoomClient, RoomConfigError, RoomError } from "@meshagent/api";
 import { startTestServer, type TestServer } from "@meshagent/server/testing";
 import { FunctionTool, startHostedToolkit, ToolContext, Toolkit } from "@meshagent/tools";
 import { RequiredSchema, RequiredToolkit } from "./requirement.ts";

@@ -4,7 +4,7 @@ import {
   type JsonObject,
   type MeshDocument,
   MeshSchema,
-  RoomClient,
+  type RoomClient,
   RoomError,
 } from "@meshagent/api";
 import { startTestServer, type TestServer } from "@meshagent/server/testing";

@@ -4,7 +4,7 @@ import {
   FileContent,
   JsonContent,
   type JsonObject,
-  RoomClient,
+  type RoomClient,
   RoomError,
   TextContent,
 } from "@meshagent/api";
