@@ -837,14 +837,7 @@ export class DatabaseClient {
         ErrorCode.INVALID_REQUEST,
       );
     }
-    const json = await this.#json("update", {
-      database: options.database,
-      table: options.table,
-      where: encodeWhere(options.where),
-      values,
-      params: encodeParams(options.params),
-      namespace: namespaceOf(options),
-    }, options);
+    const json = await this.#json("update", { ...filterInput(options), values }, options);
     return integer(json.rows_affected, "update", "rows_affected");
   }
 
@@ -855,13 +848,7 @@ export class DatabaseClient {
    * @returns The number of rows deleted.
    */
   async delete(options: FilterOptions): Promise<number> {
-    const json = await this.#json("delete", {
-      database: options.database,
-      table: options.table,
-      where: encodeWhere(options.where),
-      params: encodeParams(options.params),
-      namespace: namespaceOf(options),
-    }, options);
+    const json = await this.#json("delete", filterInput(options), options);
     return integer(json.rows_affected, "delete", "rows_affected");
   }
 
@@ -872,13 +859,7 @@ export class DatabaseClient {
    * @returns The count.
    */
   async count(options: FilterOptions): Promise<number> {
-    const json = await this.#json("count", {
-      database: options.database,
-      table: options.table,
-      where: encodeWhere(options.where),
-      params: encodeParams(options.params),
-      namespace: namespaceOf(options),
-    }, options);
+    const json = await this.#json("count", filterInput(options), options);
     return integer(json.count, "count", "count");
   }
 
@@ -994,4 +975,15 @@ export class DatabaseClient {
       { timeout: options.timeout, signal: options.signal },
     );
   }
+}
+
+/** The request fields of a table filter: the table, the `where` and its bound parameters. */
+function filterInput(options: FilterOptions): JsonObject {
+  return {
+    database: options.database,
+    table: options.table,
+    where: encodeWhere(options.where),
+    params: encodeParams(options.params),
+    namespace: namespaceOf(options),
+  };
 }

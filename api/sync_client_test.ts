@@ -10,38 +10,9 @@ import {
   SyncGrant,
   toWireUpdate,
 } from "@meshagent/api";
+import { SCHEMA_JSON } from "./testdata/sync_page_schema.ts";
 import { startTestServer, type TestServer } from "@meshagent/server/testing";
 
-const SCHEMA_JSON = {
-  $root_tag_ref: "#/$defs/page",
-  $defs: {
-    page: {
-      type: "object",
-      properties: {
-        page: {
-          type: "object",
-          properties: {
-            title: { type: ["string", "null"] },
-            children: {
-              type: "array",
-              items: { anyOf: [{ $ref: "#/$defs/para" }, { $ref: "#/$defs/text" }] },
-            },
-          },
-        },
-      },
-    },
-    para: {
-      type: "object",
-      properties: {
-        para: {
-          type: "object",
-          properties: { style: { type: ["string", "null"] }, n: { type: ["number", "null"] } },
-        },
-      },
-    },
-    text: { type: "object", properties: { text: { type: "object", properties: {} } } },
-  },
-};
 const schema = MeshSchema.fromJson(SCHEMA_JSON);
 
 async function connect(

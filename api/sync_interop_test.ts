@@ -2,37 +2,12 @@
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { MeshSchema, RoomClient } from "@meshagent/api";
+import { SCHEMA_JSON } from "./testdata/sync_page_schema.ts";
 import { startTestServer } from "@meshagent/server/testing";
 
 const require = createRequire(import.meta.url);
 // deno-lint-ignore no-explicit-any
 const mesh: any = require("@meshagent/meshagent");
-
-const SCHEMA_JSON = {
-  $root_tag_ref: "#/$defs/page",
-  $defs: {
-    page: {
-      type: "object",
-      properties: {
-        page: {
-          type: "object",
-          properties: {
-            title: { type: ["string", "null"] },
-            children: {
-              type: "array",
-              items: { anyOf: [{ $ref: "#/$defs/para" }, { $ref: "#/$defs/text" }] },
-            },
-          },
-        },
-      },
-    },
-    para: {
-      type: "object",
-      properties: { para: { type: "object", properties: { style: { type: ["string", "null"] } } } },
-    },
-    text: { type: "object", properties: { text: { type: "object", properties: {} } } },
-  },
-};
 
 async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
   const deadline = Date.now() + ms;
