@@ -16,7 +16,7 @@ Deno.test("the README's first connection works against a real server", async () 
   const key = generateApiKey();
   const apiKey = formatApiKey(key);
   const dataDir = await Deno.makeTempDir();
-  const server = new RoomServer({ port: 0, dataDir, keys: [key] });
+  const server = await RoomServer.listen({ port: 0, dataDir, keys: [key] });
   const file = `${ROOT}/.readme_snippet_${crypto.randomUUID()}.ts`;
   let bob: RoomClient | undefined;
   try {

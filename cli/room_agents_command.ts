@@ -83,7 +83,7 @@ function toJson(kit: ToolkitDescription): ListedToolkitJson {
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
  * const key = generateApiKey();
  * const dataDir = await Deno.makeTempDir();
- * const server = new RoomServer({ port: 0, dataDir, keys: [key] });
+ * const server = await RoomServer.listen({ port: 0, dataDir, keys: [key] });
  * const lines: string[] = [];
  * const kits = await listToolkitsCommand(
  *   { room: "demo", apiUrl: server.url, key: formatApiKey(key) },
@@ -185,7 +185,7 @@ async function printContent(content: Content, output: Output, saveTo?: string): 
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
  * const key = generateApiKey();
  * const dataDir = await Deno.makeTempDir();
- * const server = new RoomServer({ port: 0, dataDir, keys: [key] });
+ * const server = await RoomServer.listen({ port: 0, dataDir, keys: [key] });
  * const lines: string[] = [];
  * // The built-in queues toolkit answers like any tool.
  * await invokeToolCommand(

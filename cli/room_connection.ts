@@ -115,7 +115,7 @@ async function signingKey(options: RoomConnectionOptions, env: Env): Promise<Api
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
  * const key = generateApiKey();
  * const dataDir = await Deno.makeTempDir();
- * const server = new RoomServer({ port: 0, dataDir, keys: [key] });
+ * const server = await RoomServer.listen({ port: 0, dataDir, keys: [key] });
  * const room = await connectRoom({ room: "demo", apiUrl: server.url, key: formatApiKey(key) });
  * assert(room.localParticipant?.getAttribute("name") === "cli");
  * await room.dispose();

@@ -177,7 +177,7 @@ export function formatTable(columns: readonly string[], rows: readonly Row[]): s
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
  * const key = generateApiKey();
  * const dataDir = await Deno.makeTempDir();
- * const server = new RoomServer({ port: 0, dataDir, keys: [key] });
+ * const server = await RoomServer.listen({ port: 0, dataDir, keys: [key] });
  * const flags = { room: "demo", apiUrl: server.url, key: formatApiKey(key), database: "main" };
  * const lines: string[] = [];
  * const out = { out: (l: string) => lines.push(l), err: () => {} };
@@ -235,7 +235,7 @@ export async function dbQueryCommand(
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
  * const key = generateApiKey();
  * const dataDir = await Deno.makeTempDir();
- * const server = new RoomServer({ port: 0, dataDir, keys: [key] });
+ * const server = await RoomServer.listen({ port: 0, dataDir, keys: [key] });
  * const flags = { room: "demo", apiUrl: server.url, key: formatApiKey(key), database: "main" };
  * const quiet = { out: () => {}, err: () => {} };
  * await dbCreateCommand(flags, quiet);
@@ -277,7 +277,7 @@ export async function dbTablesCommand(
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
  * const key = generateApiKey();
  * const dataDir = await Deno.makeTempDir();
- * const server = new RoomServer({ port: 0, dataDir, keys: [key] });
+ * const server = await RoomServer.listen({ port: 0, dataDir, keys: [key] });
  * const flags = { room: "demo", apiUrl: server.url, key: formatApiKey(key) };
  * assert((await dbDatabasesCommand(flags, { out: () => {}, err: () => {} })).length === 0);
  * await server.shutdown();
@@ -313,7 +313,7 @@ export async function dbDatabasesCommand(
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
  * const key = generateApiKey();
  * const dataDir = await Deno.makeTempDir();
- * const server = new RoomServer({ port: 0, dataDir, keys: [key] });
+ * const server = await RoomServer.listen({ port: 0, dataDir, keys: [key] });
  * const flags = { room: "demo", apiUrl: server.url, key: formatApiKey(key) };
  * const quiet = { out: () => {}, err: () => {} };
  * await dbCreateCommand({ ...flags, database: "main" }, quiet);

@@ -57,7 +57,7 @@ export function parseJsonObject(text: string | undefined, flag: string): JsonObj
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
  * const key = generateApiKey();
  * const dataDir = await Deno.makeTempDir();
- * const server = new RoomServer({ port: 0, dataDir, keys: [key] });
+ * const server = await RoomServer.listen({ port: 0, dataDir, keys: [key] });
  * await sendMessageCommand(
  *   { room: "demo", apiUrl: server.url, key: formatApiKey(key), type: "chat", data: '{"text":"hi"}' },
  *   { out: () => {}, err: () => {} },
@@ -114,7 +114,7 @@ export interface ListenCommandOptions extends RoomConnectionOptions {
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
  * const key = generateApiKey();
  * const dataDir = await Deno.makeTempDir();
- * const server = new RoomServer({ port: 0, dataDir, keys: [key] });
+ * const server = await RoomServer.listen({ port: 0, dataDir, keys: [key] });
  * const stop = new AbortController();
  * const listening = listenCommand(
  *   { room: "demo", apiUrl: server.url, key: formatApiKey(key) },

@@ -27,7 +27,7 @@ export interface QueueSendCommandOptions extends RoomConnectionOptions {
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
  * const key = generateApiKey();
  * const dataDir = await Deno.makeTempDir();
- * const server = new RoomServer({ port: 0, dataDir, keys: [key] });
+ * const server = await RoomServer.listen({ port: 0, dataDir, keys: [key] });
  * const flags = { room: "demo", apiUrl: server.url, key: formatApiKey(key), queue: "jobs" };
  * const lines: string[] = [];
  * const out = { out: (l: string) => lines.push(l), err: () => {} };
@@ -85,7 +85,7 @@ export interface QueueReceiveCommandOptions extends RoomConnectionOptions {
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
  * const key = generateApiKey();
  * const dataDir = await Deno.makeTempDir();
- * const server = new RoomServer({ port: 0, dataDir, keys: [key] });
+ * const server = await RoomServer.listen({ port: 0, dataDir, keys: [key] });
  * const got = await queueReceiveCommand(
  *   { room: "demo", apiUrl: server.url, key: formatApiKey(key), queue: "empty", noWait: true },
  *   { out: () => {}, err: () => {} },

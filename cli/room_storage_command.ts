@@ -82,7 +82,7 @@ function entryJson(entry: StorageEntry): Record<string, unknown> {
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
  * const key = generateApiKey();
  * const dataDir = await Deno.makeTempDir();
- * const server = new RoomServer({ port: 0, dataDir, keys: [key] });
+ * const server = await RoomServer.listen({ port: 0, dataDir, keys: [key] });
  * const lines: string[] = [];
  * await storageLsCommand(
  *   { room: "demo", apiUrl: server.url, key: formatApiKey(key) },
@@ -142,7 +142,7 @@ export interface StorageStatCommandOptions extends RoomConnectionOptions {
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
  * const key = generateApiKey();
  * const dataDir = await Deno.makeTempDir();
- * const server = new RoomServer({ port: 0, dataDir, keys: [key] });
+ * const server = await RoomServer.listen({ port: 0, dataDir, keys: [key] });
  * const flags = { room: "demo", apiUrl: server.url, key: formatApiKey(key), path: "none.txt" };
  * const failed = await storageStatCommand(flags, { out: () => {}, err: () => {} }).catch(() => true);
  * assert(failed === true);
@@ -187,7 +187,7 @@ export interface StorageRmCommandOptions extends RoomConnectionOptions {
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
  * const key = generateApiKey();
  * const dataDir = await Deno.makeTempDir();
- * const server = new RoomServer({ port: 0, dataDir, keys: [key] });
+ * const server = await RoomServer.listen({ port: 0, dataDir, keys: [key] });
  * const flags = { room: "demo", apiUrl: server.url, key: formatApiKey(key), path: "none.txt" };
  * const failed = await storageRmCommand(flags, { out: () => {}, err: () => {} }).catch(() => true);
  * assert(failed === true);
@@ -239,7 +239,7 @@ export interface StorageMvCommandOptions extends RoomConnectionOptions {
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
  * const key = generateApiKey();
  * const dataDir = await Deno.makeTempDir();
- * const server = new RoomServer({ port: 0, dataDir, keys: [key] });
+ * const server = await RoomServer.listen({ port: 0, dataDir, keys: [key] });
  * const flags = { room: "demo", apiUrl: server.url, key: formatApiKey(key) };
  * const failed = await storageMvCommand(
  *   { ...flags, source: "a", destination: "b" },
@@ -350,7 +350,7 @@ async function isDirectory(path: string): Promise<boolean> {
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
  * const key = generateApiKey();
  * const dataDir = await Deno.makeTempDir();
- * const server = new RoomServer({ port: 0, dataDir, keys: [key] });
+ * const server = await RoomServer.listen({ port: 0, dataDir, keys: [key] });
  * const flags = { room: "demo", apiUrl: server.url, key: formatApiKey(key) };
  * const quiet = { out: () => {}, err: () => {} };
  * const local = `${dataDir}/hello.txt`;

@@ -27,7 +27,7 @@ export interface SyncShowCommandOptions extends RoomConnectionOptions {
  * import { formatApiKey, generateApiKey } from "@meshagent/api";
  * const key = generateApiKey();
  * const dataDir = await Deno.makeTempDir();
- * const server = new RoomServer({ port: 0, dataDir, keys: [key] });
+ * const server = await RoomServer.listen({ port: 0, dataDir, keys: [key] });
  * const flags = { room: "demo", apiUrl: server.url, key: formatApiKey(key) };
  * const schema = await Deno.makeTempFile({ suffix: ".json" });
  * await Deno.writeTextFile(schema, JSON.stringify({

@@ -57,7 +57,7 @@ export async function startServerCommand(
   const port = options.port ?? (envPort ? parsePort(envPort, "MESHAGENT_PORT") : DEFAULT_PORT);
   const hostname = options.host ?? "127.0.0.1";
   const credentials = await loadServerCredentials(dataDir);
-  const server = new RoomServer({
+  const server = await RoomServer.listen({
     hostname,
     port,
     dataDir,

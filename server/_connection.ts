@@ -31,6 +31,20 @@ export interface ConnectionIdentity {
   scope: ApiScope | null;
 }
 
+/** The part of a server WebSocket a connection uses (see `ServerWebSocket`). */
+export interface ConnectionSocket {
+  /** CONNECTING (0), OPEN (1), CLOSING (2) or CLOSED (3). */
+  readonly readyState: number;
+  /** Bytes queued for sending. */
+  readonly bufferedAmount: number;
+  onopen: ((event: Event) => void) | null;
+  onmessage: ((event: { data: Uint8Array }) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: Event) => void) | null;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+}
+
 /** Limits of one connection. */
 export interface ConnectionLimits {
   /** Largest incoming message in bytes; a bigger one closes the socket with 1009. */
@@ -43,6 +57,7 @@ export interface ConnectionLimits {
   packetSize?: number;
 }
 
+const OPEN = 1;
 const EMPTY_RESPONSE = new EmptyContent().pack();
 const CONTROL_OPEN = ControlContent.open();
 /** [impl] bufferedAmount is an op call in Deno: read it once every this many frames. */
@@ -77,19 +92,18 @@ function message(e: unknown): string {
  * @returns The participant.
  */
 export function serveConnection(
-  socket: WebSocket,
+  socket: ConnectionSocket,
   room: Room,
   identity: ConnectionIdentity,
   limits: ConnectionLimits,
   onEnd: (participant: Participant) => void,
 ): Participant {
-  socket.binaryType = "arraybuffer";
   let frames = 0;
   // deno-lint-ignore prefer-const
   let participant: Participant;
   const protocol = new Protocol({
     send(frame) {
-      if (socket.readyState !== WebSocket.OPEN) return; // closing: the protocol learns it shortly
+      if (socket.readyState !== OPEN) return; // closing: the protocol learns it shortly
       socket.send(frame);
       if (++frames >= BUFFER_CHECK_EVERY) {
         frames = 0;
@@ -439,9 +453,7 @@ export function serveConnection(
 
   socket.onmessage = (e) => {
     if (drain) return drained();
-    const data = e.data;
-    if (data instanceof ArrayBuffer) protocol.receive(new Uint8Array(data));
-    // [impl] Text frames are not part of the protocol (§1.4): ignored.
+    protocol.receive(e.data); // [impl] text frames are dropped by the socket (§1.4)
   };
   socket.onclose = (e) => {
     if (drain) clearTimeout(drain.timer);

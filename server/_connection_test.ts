@@ -155,7 +155,7 @@ Deno.test("streamed input and output through a pluggable toolkit (chunks may pre
       },
     },
   };
-  const server = new RoomServer({ port: 0, dataDir, keys: [key], toolkits: [() => echo] });
+  const server = await RoomServer.listen({ port: 0, dataDir, keys: [key], toolkits: [() => echo] });
   try {
     const jwt = await new ParticipantToken({ name: "a" }).addRoomGrant("streams")
       .addApiGrant(ApiScope.agentDefault()).toJwt({ apiKey: key.key });

@@ -8,7 +8,7 @@
  * import { RoomServer } from "@meshagent/server";
  * import { generateApiKey } from "@meshagent/api";
  * const dataDir = await Deno.makeTempDir();
- * const server = new RoomServer({ port: 0, dataDir, keys: [generateApiKey()] });
+ * const server = await RoomServer.listen({ port: 0, dataDir, keys: [generateApiKey()] });
  * assert(server.url.startsWith("http://127.0.0.1:"));
  * await server.shutdown();
  * await Deno.remove(dataDir, { recursive: true });

@@ -3,6 +3,8 @@ import type { FileStore } from "./file_store.ts";
 import { LocalFileStore } from "./local_file_store.ts";
 import { admit } from "./_admission.ts";
 import { serveConnection } from "./_connection.ts";
+import { type HttpFront, type HttpFrontContext, listenHttpFront } from "./_http_front.ts";
+import type { ServerWebSocket } from "./_server_web_socket.ts";
 import { developerToolkit } from "./developer_toolkit.ts";
 import { messagingToolkit } from "./messaging_toolkit.ts";
 import type { Participant } from "./participant.ts";
@@ -38,8 +40,8 @@ export interface RoomServerOptions {
   /** The largest incoming message in bytes (default 16 MiB); bigger closes the socket (1009). */
   maxMessageSize?: number;
   /**
-   * Seconds between server pings; a client that does not answer within that time is dropped
-   * (default 30; 0 disables). Deno sends the pings and handles the pongs itself.
+   * Seconds between server pings; a client that has not answered the previous ping when the next
+   * one is due is dropped (default 30; 0 disables).
    */
   pingInterval?: number;
   /** The largest send backlog per socket in bytes (default 64 MiB); over it → close 1008. */
@@ -107,8 +109,12 @@ interface RoomEntry {
  * connections of participants that hold a token signed by one of the trusted keys. Rooms are
  * created on first connect and ended after the last participant leaves.
  *
- * It starts listening in the constructor (like `Deno.serve`). Call
- * {@linkcode RoomServer.shutdown} to stop it.
+ * Start one with {@linkcode RoomServer.listen}; {@linkcode RoomServer.shutdown} stops it.
+ *
+ * [impl] The HTTP and WebSocket front is `node:http` with npm `ws` (Deno runs both), not
+ * `Deno.serve`: every protocol message is two or more WebSocket frames, and a corked `ws` socket
+ * sends a tick's frames in one write where `Deno.upgradeWebSocket` makes one write per frame
+ * (figures in bench/README.md). Requests are still handled as Fetch `Request` → `Response`.
  *
  * @example
  * ```ts
@@ -116,7 +122,7 @@ interface RoomEntry {
  * import { RoomServer } from "@meshagent/server";
  * import { generateApiKey } from "@meshagent/api";
  * const dataDir = await Deno.makeTempDir();
- * const server = new RoomServer({ port: 0, dataDir, keys: [generateApiKey()] });
+ * const server = await RoomServer.listen({ port: 0, dataDir, keys: [generateApiKey()] });
  * const banner = await (await fetch(server.url)).json();
  * assert(banner.name === "meshagent-deno-server");
  * await server.shutdown();
@@ -124,7 +130,7 @@ interface RoomEntry {
  * ```
  */
 export class RoomServer {
-  readonly #server: Deno.HttpServer<Deno.NetAddr>;
+  #front?: HttpFront;
   readonly #keys: Map<string, ApiKey>;
   readonly #dataDir: string;
   readonly #maxMessageSize: number;
@@ -140,16 +146,34 @@ export class RoomServer {
   #download?: Promise<{ signer: DownloadUrlSigner; handle: DownloadHandler }>;
   readonly #storage: RoomServerStorageOptions;
   readonly #rooms = new Map<string, RoomEntry>();
-  readonly #sockets = new Set<WebSocket>();
+  /** Accepted sockets, each with a promise that settles once its connection ended. */
+  readonly #sockets = new Map<ServerWebSocket, Promise<void>>();
   readonly #roomClosing = new Set<Promise<void>>();
   #stopping?: Promise<void>;
 
   /**
-   * Starts listening.
+   * Starts a room server and resolves once it listens.
    *
    * @param options Address, data folder, trusted keys and limits.
+   * @returns The listening server.
+   * @throws When the address cannot be bound (e.g. the port is in use).
    */
-  constructor(options: RoomServerOptions) {
+  static async listen(options: RoomServerOptions): Promise<RoomServer> {
+    const server = new RoomServer(options);
+    const front = await listenHttpFront({
+      hostname: options.hostname ?? "127.0.0.1",
+      port: options.port ?? 8080,
+      // Incoming frames are packets of at most one message (§2.1): nothing bigger is ever valid.
+      maxFrameSize: server.#maxMessageSize + 1024,
+      pingInterval: server.#pingInterval,
+      handler: (request, context) => server.#handle(request, context),
+    });
+    server.#front = front;
+    options.onListen?.({ hostname: front.hostname, port: front.port });
+    return server;
+  }
+
+  private constructor(options: RoomServerOptions) {
     this.#keys = new Map(options.keys.map((key) => [key.id, key]));
     this.#dataDir = options.dataDir;
     this.#maxMessageSize = options.maxMessageSize ?? 16 * 1024 * 1024;
@@ -191,22 +215,16 @@ export class RoomServer {
       syncToolkit,
       ...(options.toolkits ?? []),
     ];
-    const onListen = options.onListen;
-    this.#server = Deno.serve({
-      hostname: options.hostname ?? "127.0.0.1",
-      port: options.port ?? 8080,
-      onListen: (addr) => onListen?.({ hostname: addr.hostname, port: addr.port }),
-    }, (request) => this.#handle(request));
   }
 
   /** The bound port. */
   get port(): number {
-    return this.#server.addr.port;
+    return this.#listening().port;
   }
 
   /** The bound address. */
   get hostname(): string {
-    return this.#server.addr.hostname;
+    return this.#listening().hostname;
   }
 
   /** The HTTP base URL, `http://<hostname>:<port>`. */
@@ -221,10 +239,15 @@ export class RoomServer {
 
   /** Resolves when the server stopped. */
   get finished(): Promise<void> {
-    return this.#server.finished;
+    return this.#listening().finished;
   }
 
-  async #handle(request: Request): Promise<Response> {
+  #listening(): HttpFront {
+    if (!this.#front) throw new Error("the room server is not listening yet");
+    return this.#front;
+  }
+
+  async #handle(request: Request, front: HttpFrontContext): Promise<Response> {
     const url = new URL(request.url);
     const path = url.pathname;
     if (path === "/" && (request.method === "GET" || request.method === "HEAD")) {
@@ -251,12 +274,10 @@ export class RoomServer {
 
     // Read what is needed from the request before upgrading: its headers are gone afterwards.
     const base = this.#publicUrl ?? `ws://${request.headers.get("host") ?? this.#hostPort()}`;
-    const { socket, response } = Deno.upgradeWebSocket(request, {
-      protocol: admission.protocol,
-      idleTimeout: this.#pingInterval,
-    });
+    const { socket, response } = front.upgradeWebSocket(request, { protocol: admission.protocol });
     const entry = this.#acquire(name, base);
-    this.#sockets.add(socket);
+    const ended = Promise.withResolvers<void>();
+    this.#sockets.set(socket, ended.promise);
     const token = admission.token;
     serveConnection(
       socket,
@@ -271,6 +292,7 @@ export class RoomServer {
       (_participant: Participant) => {
         this.#sockets.delete(socket);
         this.#release(name, entry);
+        ended.resolve();
       },
     );
     return response;
@@ -349,14 +371,11 @@ export class RoomServer {
 
   async #shutdown(timeoutMs: number): Promise<void> {
     const waits: Promise<void>[] = [];
-    for (const socket of this.#sockets) {
-      if (socket.readyState === WebSocket.CLOSED) continue;
-      waits.push(
-        new Promise((resolve) => socket.addEventListener("close", () => resolve(), { once: true })),
-      );
+    for (const [socket, ended] of this.#sockets) {
+      waits.push(ended);
       try {
         // [impl] 1012 Service Restart: TS clients reconnect on any code ≠ 1000; a restarted
-        // server takes them back. (Deno's own shutdown would use 1001.)
+        // server takes them back.
         socket.close(1012, "server restarting");
       } catch { /* not open yet: the close event still comes */ }
     }
@@ -366,7 +385,9 @@ export class RoomServer {
       new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
     ]);
     clearTimeout(timer);
-    await this.#server.shutdown();
+    // Peers that did not finish the closing handshake in time are cut off.
+    for (const socket of this.#sockets.keys()) socket.terminate();
+    await this.#front?.close();
     // Rooms whose sockets did not close in time still end now.
     for (const [name, entry] of this.#rooms) {
       this.#rooms.delete(name);

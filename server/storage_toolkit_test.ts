@@ -302,7 +302,7 @@ Deno.test("storage: download URLs are absolute, signed, and survive a restart", 
 Deno.test("storage: the server's file size limit refuses an announced or streamed oversize upload", async () => {
   const key = generateApiKey();
   const dataDir = await Deno.makeTempDir();
-  const server = new RoomServer({
+  const server = await RoomServer.listen({
     port: 0,
     dataDir,
     keys: [key],

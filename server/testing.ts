@@ -105,14 +105,14 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "meshagent-test-" });
   const start = (port: number) =>
-    new RoomServer({
+    RoomServer.listen({
       hostname: "127.0.0.1",
       port,
       dataDir,
       keys: [key],
       maxMessageSize: options.maxMessageSize,
     });
-  let server = start(0);
+  let server = await start(0);
   const port = server.port;
   let closed = false;
   const testServer: TestServer = {
@@ -151,7 +151,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     async restart() {
       if (closed) throw new Error("the test server is closed");
       await server.shutdown();
-      server = start(port);
+      server = await start(port);
     },
     async close() {
       if (closed) return;

@@ -386,7 +386,7 @@ Deno.test("list_toolkits with timeout waits for the named participant's toolkit"
 Deno.test("a host that does not answer in time: the caller gets 1009", async () => {
   const key = generateApiKey();
   const dataDir = await Deno.makeTempDir();
-  const server = new RoomServer({ port: 0, dataDir, keys: [key], toolCallTimeout: 0.2 });
+  const server = await RoomServer.listen({ port: 0, dataDir, keys: [key], toolCallTimeout: 0.2 });
   const token = (name: string) =>
     new ParticipantToken({ name }).addRoomGrant(ROOM).addApiGrant(ApiScope.agentDefault())
       .toJwt({ apiKey: key.key });

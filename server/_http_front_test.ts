@@ -1,0 +1,165 @@
+// The room server's node:http + ws front: HTTP edge cases, handshakes that do not complete,
+// keep-alive pings and listen errors, each through a real server on loopback.
+import assert from "node:assert/strict";
+import { ApiScope, generateApiKey, JsonContent, ParticipantToken } from "@meshagent/api";
+import { WebSocket as WS } from "ws";
+import { handshake, TestClient } from "./_test_helpers.ts";
+import { RoomServer } from "./room_server.ts";
+import { startTestServer } from "./testing.ts";
+
+/** Sends raw bytes on a fresh TCP connection and returns everything the server sent back. */
+async function rawExchange(port: number, bytes: string): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const timer = setTimeout(() => conn.close(), 5000);
+  try {
+    await conn.write(new TextEncoder().encode(bytes));
+    let text = "";
+    const buf = new Uint8Array(4096);
+    while (true) {
+      const n = await conn.read(buf).catch(() => null);
+      if (n === null) return text;
+      text += new TextDecoder().decode(buf.subarray(0, n));
+    }
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn.close();
+    } catch { /* closed by the timer */ }
+  }
+}
+
+async function eventually(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(check(), what);
+}
+
+Deno.test("HEAD / has the banner's headers and no body; a malformed request gets 400", async () => {
+  const server = await startTestServer();
+  try {
+    const head = await fetch(server.url, { method: "HEAD" });
+    assert.equal(head.status, 200);
+    assert.match(head.headers.get("content-type") ?? "", /application\/json/);
+    assert.equal((await head.arrayBuffer()).byteLength, 0);
+
+    const port = Number(new URL(server.url).port);
+    const garbage = await rawExchange(port, "NOT HTTP AT ALL\r\n\r\n");
+    assert.match(garbage, /^HTTP\/1\.1 400/);
+    // The server is unharmed.
+    const res = await fetch(server.url);
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("an upgrade that fails after admission leaves no room behind", async () => {
+  const dataDir = await Deno.makeTempDir();
+  const key = generateApiKey();
+  const server = await RoomServer.listen({ port: 0, dataDir, keys: [key] });
+  try {
+    const jwt = await new ParticipantToken({ name: "alice" }).addRoomGrant("half-open")
+      .addApiGrant(ApiScope.agentDefault())
+      .toJwt({ apiKey: key.key });
+    const request = (extra: string[]) =>
+      [
+        "GET /rooms/half-open HTTP/1.1",
+        `Host: 127.0.0.1:${server.port}`,
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        "Sec-WebSocket-Version: 13",
+        `Authorization: Bearer ${jwt}`,
+        ...extra,
+        "",
+        "",
+      ].join("\r\n");
+    // A valid token but no Sec-WebSocket-Key: ws answers 400 itself, after our admission.
+    assert.match(await rawExchange(server.port, request([])), /^HTTP\/1\.1 400/);
+    await eventually(() => server.roomCount === 0, "no room after a refused handshake");
+
+    // A client that hangs up while its token is being checked.
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+    await conn.write(
+      new TextEncoder().encode(request(["Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="])),
+    );
+    conn.close();
+    await eventually(() => server.roomCount === 0, "no room after a client that left");
+
+    // The room still works for a real participant.
+    const alice = await TestClient.connect(`ws://127.0.0.1:${server.port}/rooms/half-open`, jwt);
+    assert.equal(server.roomCount, 1);
+    assert.ok((await alice.invoke("queues", "list")) instanceof JsonContent);
+    await alice.close();
+    await eventually(() => server.roomCount === 0, "the room ends after its participant left");
+  } finally {
+    await server.shutdown();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("a client that stops answering pings is dropped; one that answers stays", async () => {
+  const dataDir = await Deno.makeTempDir();
+  const key = generateApiKey();
+  const server = await RoomServer.listen({ port: 0, dataDir, keys: [key], pingInterval: 0.1 });
+  try {
+    const token = async (name: string) =>
+      await new ParticipantToken({ name }).addRoomGrant("pings")
+        .addApiGrant(ApiScope.agentDefault()).toJwt({ apiKey: key.key });
+    const url = `ws://127.0.0.1:${server.port}/rooms/pings`;
+
+    // npm ws with autoPong off never answers the server's pings.
+    const silent = new WS(url, [], {
+      headers: { authorization: `Bearer ${await token("silent")}` },
+      autoPong: false,
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const silentClosed = new Promise<number>((resolve, reject) => {
+      silent.on("close", resolve);
+      timer = setTimeout(() => reject(new Error("the silent client was not dropped")), 5000);
+    }).finally(() => clearTimeout(timer));
+    silent.on("error", () => {});
+    // Deno's WebSocket answers pings by itself.
+    const lively = await TestClient.connect(url, await token("lively"));
+
+    assert.equal(await silentClosed, 1006);
+    // Several ping rounds later the answering client still works.
+    await new Promise((r) => setTimeout(r, 350));
+    assert.ok((await lively.invoke("queues", "list")) instanceof JsonContent);
+    await lively.close();
+    await eventually(() => server.roomCount === 0, "the room ends after both left");
+  } finally {
+    await server.shutdown();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("listening on a port in use fails with the address error", async () => {
+  const dataDir = await Deno.makeTempDir();
+  const keys = [generateApiKey()];
+  const first = await RoomServer.listen({ port: 0, dataDir, keys });
+  try {
+    await assert.rejects(
+      RoomServer.listen({ port: first.port, dataDir, keys }),
+      (e: Error) => /in use|EADDRINUSE/i.test(`${e.message} ${(e as { code?: string }).code}`),
+    );
+    // The first server still answers.
+    const res = await fetch(first.url);
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+  } finally {
+    await first.shutdown();
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("the subprotocol is echoed only when the token came in it", async () => {
+  const server = await startTestServer();
+  try {
+    const jwt = await server.token("proto", "alice");
+    const plain = await handshake(server.roomUrl("proto"), { authorization: `Bearer ${jwt}` });
+    assert.equal(plain.status, 101);
+    assert.equal(plain.headers["sec-websocket-protocol"], undefined);
+  } finally {
+    await server.close();
+  }
+});
