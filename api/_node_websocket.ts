@@ -14,6 +14,11 @@ export interface SocketLike {
   onerror: ((event: { message?: string }) => void) | null;
   send(data: Uint8Array): void;
   close(code?: number, reason?: string): void;
+  /**
+   * Receives every incoming message's bytes directly (text messages as their UTF-8 bytes),
+   * without building a message event per frame; `null` stops it. Only the `ws` socket has it.
+   */
+  setFrameListener?(listener: ((frame: Uint8Array) => void) | null): void;
 }
 
 /**
@@ -39,22 +44,141 @@ export async function openNodeWebSocket(
   });
   // Buffers (Uint8Array views) instead of ArrayBuffers: ws would copy every frame otherwise.
   socket.binaryType = "nodebuffer";
-  // Every protocol message is two or more frames; sending each with its own write costs a syscall
-  // and a TCP segment apiece. Cork the TCP socket on the first send of a tick and uncork after
-  // the current microtasks, so one tick's frames leave in one write (a writev).
+  // Every protocol message is two or more frames. Sending each through ws costs a write (and a
+  // TCP segment) apiece, plus ws' per-frame work: options objects, Buffer wrappers, a pooled
+  // copy to mask into. Instead, the frames sent in one tick are collected and, after the
+  // current microtasks, written as one buffer of complete masked WebSocket frames, straight to
+  // the TCP socket: the bytes on the wire are the same as ws would send (binary, FIN, a fresh
+  // random mask per frame). Our frames are never modified after sending (see _frames.ts), so
+  // holding them until the end of the tick is safe. ws' own writes (pong, close) are not
+  // batched; a close flushes the batch first so that it stays the last frame.
   const send = socket.send.bind(socket);
-  let corked = false;
-  socket.send = (data: Uint8Array) => {
+  const close = socket.close.bind(socket);
+  let batch: Uint8Array[] = [];
+  let batchSize = 0;
+  const flush = () => {
+    const frames = batch;
+    const size = batchSize;
+    batch = [];
+    batchSize = 0;
     const raw = socket._socket;
-    if (!corked && raw && typeof raw.cork === "function") {
-      corked = true;
-      raw.cork();
-      queueMicrotask(() => {
-        corked = false;
-        raw.uncork();
-      });
+    // Closed meanwhile: ws drops what is sent after a close, and so do we.
+    if (frames.length === 0 || socket.readyState !== 1 || !raw || raw.destroyed) return;
+    raw.write(maskedFrames(frames, size));
+  };
+  socket.send = (data: Uint8Array) => {
+    if (socket.readyState !== 1 || !socket._socket) {
+      send(data); // ws' own rules: throws while connecting, drops after close
+      return;
     }
-    send(data);
+    if (batch.length === 0) queueMicrotask(flush);
+    batch.push(data);
+    batchSize += frameHeaderSize(data.length) + data.length;
+  };
+  socket.close = (code?: number, reason?: string) => {
+    flush();
+    close(code, reason);
+  };
+  // The `onmessage` attribute wraps every frame in a MessageEvent; a plain listener gets the
+  // Buffer itself, passed on as a Uint8Array view (a Buffer's `slice` does not copy).
+  let frameListener: ((frame: Uint8Array) => void) | null = null;
+  socket.on("message", (data: Uint8Array) => {
+    if (frameListener) {
+      frameListener(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    }
+  });
+  socket.setFrameListener = (listener: ((frame: Uint8Array) => void) | null) => {
+    frameListener = listener;
   };
   return socket as SocketLike;
+}
+
+/** The size of a masked frame's header (opcode, length, mask key) for a payload length. */
+export function frameHeaderSize(length: number): number {
+  return (length < 126 ? 2 : length < 65536 ? 4 : 10) + 4;
+}
+
+const MASK_POOL_SIZE = 8192;
+let maskPool = new Uint8Array(0);
+let maskOffset = 0;
+
+/**
+ * Encodes frames as masked binary WebSocket frames (RFC 6455 §5.2), back to back.
+ *
+ * @param frames The payloads.
+ * @param size The total size with headers.
+ * @returns The bytes to write.
+ */
+export function maskedFrames(frames: Uint8Array[], size: number): Uint8Array {
+  // Rounded up to whole 32-bit words, so that the payloads can be masked a word at a time.
+  const buffer = new ArrayBuffer((size + 3) & ~3);
+  const out = new Uint8Array(buffer);
+  const words = new Uint32Array(buffer);
+  let o = 0;
+  for (const data of frames) {
+    const n = data.length;
+    out[o++] = 0x82; // FIN, binary
+    if (n < 126) {
+      out[o++] = 0x80 | n;
+    } else if (n < 65536) {
+      out[o++] = 0x80 | 126;
+      out[o++] = n >>> 8;
+      out[o++] = n & 0xff;
+    } else {
+      out[o++] = 0x80 | 127;
+      const high = Math.floor(n / 0x1_0000_0000);
+      out[o++] = high >>> 24;
+      out[o++] = (high >>> 16) & 0xff;
+      out[o++] = (high >>> 8) & 0xff;
+      out[o++] = high & 0xff;
+      out[o++] = n >>> 24;
+      out[o++] = (n >>> 16) & 0xff;
+      out[o++] = (n >>> 8) & 0xff;
+      out[o++] = n & 0xff;
+    }
+    if (maskOffset + 4 > maskPool.length) {
+      maskPool = crypto.getRandomValues(new Uint8Array(MASK_POOL_SIZE));
+      maskOffset = 0;
+    }
+    const mask = maskPool.subarray(maskOffset, maskOffset + 4);
+    maskOffset += 4;
+    out.set(mask, o);
+    out.set(data, o + 4);
+    maskInPlace(out, words, o + 4, n, mask);
+    o += 4 + n;
+  }
+  return out.subarray(0, size);
+}
+
+const rotated = new Uint8Array(4);
+const rotatedWord = new Uint32Array(rotated.buffer);
+
+/** XORs `out[start, start + n)` with the repeating 4-byte `mask`, a word at a time. */
+function maskInPlace(
+  out: Uint8Array,
+  words: Uint32Array,
+  start: number,
+  n: number,
+  mask: Uint8Array,
+): void {
+  const end = start + n;
+  let i = start;
+  // Bytes up to the first word boundary.
+  while (i < end && (i & 3) !== 0) {
+    out[i] ^= mask[(i - start) & 3];
+    i++;
+  }
+  // Whole words: the mask as it lines up with them, read in the platform's byte order (the same
+  // order the words are read in).
+  const k = i - start;
+  rotated[0] = mask[k & 3];
+  rotated[1] = mask[(k + 1) & 3];
+  rotated[2] = mask[(k + 2) & 3];
+  rotated[3] = mask[(k + 3) & 3];
+  const word = rotatedWord[0];
+  const lastWord = end >>> 2;
+  for (let w = i >>> 2; w < lastWord; w++) words[w] ^= word;
+  i = Math.max(i, lastWord << 2);
+  // The bytes after the last whole word.
+  for (; i < end; i++) out[i] ^= mask[(i - start) & 3];
 }

@@ -1,13 +1,14 @@
-// UTF-8 for the codec's hot path. Short ASCII strings (every header of a typical message) are
-// converted in JavaScript: Deno's TextEncoder/TextDecoder cross into native code on every call,
-// which costs more than the conversion itself for a few hundred bytes. Anything longer, or not
-// ASCII, goes through the standard (fatal) TextEncoder/TextDecoder.
+// UTF-8 for the codec's hot path. Both directions avoid the slow spots of the standard API in
+// Deno: `TextEncoder.encode` allocates a fresh array for every call (typed-array allocation costs
+// more than encoding a few hundred bytes), and a fatal `TextDecoder` is several times slower than
+// a non-fatal one. So strings are encoded with `encodeInto` (into a buffer the caller owns or one
+// allocated at the exact size), and bytes are decoded with the non-fatal decoder; only when the
+// result holds U+FFFD (a replaced invalid sequence, or a real U+FFFD in the input) the fatal
+// decoder decides.
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
-
-/** Strings up to this many characters take the JavaScript path when they are ASCII. */
-const FAST_LIMIT = 2048;
+const decoder = new TextDecoder("utf-8");
+const fatalDecoder = new TextDecoder("utf-8", { fatal: true });
 
 /**
  * Encodes a string as UTF-8.
@@ -17,16 +18,22 @@ const FAST_LIMIT = 2048;
  */
 export function encodeUtf8(text: string): Uint8Array {
   const n = text.length;
-  if (n <= FAST_LIMIT) {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) {
-      const c = text.charCodeAt(i);
-      if (c > 0x7f) return encoder.encode(text);
-      out[i] = c;
-    }
-    return out;
-  }
+  // Assume ASCII (one byte per UTF-16 unit); anything else reads fewer units than there are.
+  const out = new Uint8Array(n);
+  if (encoder.encodeInto(text, out).read === n) return out;
   return encoder.encode(text);
+}
+
+/**
+ * Encodes a string as UTF-8 into `dest` (`3 * text.length` bytes are always enough).
+ *
+ * @param text The string.
+ * @param dest Where to write.
+ * @returns The number of bytes written, or -1 when `dest` is too small.
+ */
+export function encodeUtf8Into(text: string, dest: Uint8Array): number {
+  const r = encoder.encodeInto(text, dest);
+  return r.read === text.length ? r.written : -1;
 }
 
 /**
@@ -36,20 +43,7 @@ export function encodeUtf8(text: string): Uint8Array {
  * @returns The string.
  */
 export function decodeUtf8(bytes: Uint8Array): string {
-  const n = bytes.length;
-  if (n <= FAST_LIMIT) {
-    for (let i = 0; i < n; i++) {
-      if (bytes[i] > 0x7f) return decoder.decode(bytes);
-    }
-    // All ASCII: every byte is one UTF-16 code unit. Chunked to stay far below argument limits.
-    let out = "";
-    for (let i = 0; i < n; i += 512) {
-      out += String.fromCharCode.apply(
-        null,
-        bytes.subarray(i, Math.min(i + 512, n)) as unknown as number[],
-      );
-    }
-    return out;
-  }
-  return decoder.decode(bytes);
+  const text = decoder.decode(bytes);
+  // A replacement character means invalid input, or a U+FFFD that was really there.
+  return text.indexOf("\uFFFD") === -1 ? text : fatalDecoder.decode(bytes);
 }

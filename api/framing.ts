@@ -1,5 +1,12 @@
 import { ProtocolError } from "./errors.ts";
-import { decodeUtf8, encodeUtf8 } from "./_utf8.ts";
+import {
+  allocFrame,
+  decodeType,
+  headerFrame,
+  readUint32,
+  writeId,
+  writeUint32,
+} from "./_frames.ts";
 
 /** The number of data bytes per packet that both official clients use. */
 export const PACKET_DATA_SIZE = 1024;
@@ -15,39 +22,6 @@ export interface ProtocolMessage {
   type: string;
   /** The message data; usually a packed message. */
   data: Uint8Array;
-}
-
-// Message types repeat (a few dozen names), so their bytes are kept once each.
-const typeBytes = new Map<string, Uint8Array>();
-const TYPE_CACHE_LIMIT = 1024;
-
-function encodeType(type: string): Uint8Array {
-  let bytes = typeBytes.get(type);
-  if (!bytes) {
-    bytes = encodeUtf8(type);
-    if (typeBytes.size < TYPE_CACHE_LIMIT) typeBytes.set(type, bytes);
-  }
-  return bytes;
-}
-
-function writeId(out: Uint8Array, id: number): void {
-  const high = Math.floor(id / 0x1_0000_0000);
-  const low = id >>> 0;
-  out[0] = high >>> 24;
-  out[1] = (high >>> 16) & 0xff;
-  out[2] = (high >>> 8) & 0xff;
-  out[3] = high & 0xff;
-  out[4] = low >>> 24;
-  out[5] = (low >>> 16) & 0xff;
-  out[6] = (low >>> 8) & 0xff;
-  out[7] = low & 0xff;
-}
-
-function writeUint32(out: Uint8Array, offset: number, value: number): void {
-  out[offset] = value >>> 24;
-  out[offset + 1] = (value >>> 16) & 0xff;
-  out[offset + 2] = (value >>> 8) & 0xff;
-  out[offset + 3] = value & 0xff;
 }
 
 /**
@@ -76,18 +50,13 @@ export function encodePackets(
   }
   if (!(chunkSize > 0)) throw new RangeError("chunkSize must be positive");
   const count = Math.ceil(data.length / chunkSize);
-  const typeData = encodeType(type);
   const frames: Uint8Array[] = new Array(count + 1);
-  const head = new Uint8Array(16 + typeData.length);
-  writeId(head, id);
-  writeUint32(head, 12, count);
-  head.set(typeData, 16);
-  frames[0] = head;
+  frames[0] = headerFrame(id, type, count);
   for (let i = 1; i <= count; i++) {
     const start = (i - 1) * chunkSize;
     const end = Math.min(start + chunkSize, data.length);
-    const packet = new Uint8Array(12 + (end - start));
-    writeId(packet, id);
+    const packet = allocFrame(12 + (end - start));
+    writeId(packet, 0, id);
     writeUint32(packet, 8, i);
     packet.set(data.subarray(start, end), 12);
     frames[i] = packet;
@@ -159,15 +128,14 @@ export class PacketAssembler {
       this.#reset();
       throw new ProtocolError(`packet of ${frame.length} bytes is shorter than 12`);
     }
-    const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-    const id = view.getUint32(0) * 0x1_0000_0000 + view.getUint32(4);
-    const index = view.getUint32(8);
+    const id = readUint32(frame, 0) * 0x1_0000_0000 + readUint32(frame, 4);
+    const index = readUint32(frame, 8);
     if (index === 0) {
       // A header packet always starts a new message. One that arrives while another message is
       // still incomplete drops the incomplete one (as the official clients do) and is counted.
       if (this.busy) this.#dropped++;
       this.#reset();
-      return this.#startHeader(id, view, frame);
+      return this.#startHeader(id, frame);
     }
     if (!this.busy) {
       throw new ProtocolError(`data packet ${index} arrived without a header packet`);
@@ -189,14 +157,14 @@ export class PacketAssembler {
     return null;
   }
 
-  #startHeader(id: number, view: DataView, frame: Uint8Array): ProtocolMessage | null {
+  #startHeader(id: number, frame: Uint8Array): ProtocolMessage | null {
     if (frame.length < 16) {
       throw new ProtocolError(`header packet of ${frame.length} bytes is shorter than 16`);
     }
-    const count = view.getUint32(12);
+    const count = readUint32(frame, 12);
     let type: string;
     try {
-      type = decodeUtf8(frame.subarray(16));
+      type = decodeType(frame, 16);
     } catch {
       throw new ProtocolError("message type is not valid UTF-8");
     }

@@ -127,3 +127,14 @@ Deno.test("framing and packing keep non-ASCII and long text exact", () => {
     assert.equal(new TextDecoder().decode(message!.data), text);
   }
 });
+
+Deno.test("framing decodes types of the same length apart, and the same type again", () => {
+  const assembler = new PacketAssembler();
+  for (const type of ["type.aaa", "type.aab", "type.aaa", "ünïcødé", "type.aab", "ünïcødé"]) {
+    const frames = encodePackets({ id: 1, type, data: new Uint8Array(1) });
+    assert.equal(assembler.push(frames[0]), null);
+    // The frame's bytes change after the push: the type was copied, not kept as a view.
+    frames[0].fill(0x41, 16);
+    assert.equal(assembler.push(frames[1])?.type, type);
+  }
+});

@@ -44,6 +44,8 @@ const PRESENCE_TYPES = new Set([
   "participant.attributes",
 ]);
 
+function ignore(): void {}
+
 function isObject(value: unknown): value is JsonObject {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
@@ -182,17 +184,22 @@ export class MessagingClient {
    * @param options Recipient, type, message, optional attachment.
    * @throws {RoomError} Code 1003 when the recipient is not in the room.
    */
-  async sendMessage(options: SendMessageOptions): Promise<void> {
-    const to = typeof options.to === "string" ? options.to : options.to.id;
-    const input: JsonObject = {
-      to_participant_id: to,
-      type: options.type,
-      message_json: JSON.stringify(options.message),
-    };
-    if (options.attachment && options.attachment.length > 0) {
-      input.attachment_base64 = bytesToBase64(options.attachment);
+  sendMessage(options: SendMessageOptions): Promise<void> {
+    let input: JsonObject;
+    try {
+      const to = typeof options.to === "string" ? options.to : options.to.id;
+      input = {
+        to_participant_id: to,
+        type: options.type,
+        message_json: JSON.stringify(options.message),
+      };
+      if (options.attachment && options.attachment.length > 0) {
+        input.attachment_base64 = bytesToBase64(options.attachment);
+      }
+    } catch (e) {
+      return Promise.reject(e);
     }
-    await this.#invoke("send", input, options);
+    return this.#invoke("send", input, options);
   }
 
   /**
@@ -200,22 +207,27 @@ export class MessagingClient {
    *
    * @param options Type, message, optional attachment.
    */
-  async broadcastMessage(options: BroadcastMessageOptions): Promise<void> {
-    const input: JsonObject = { type: options.type, message_json: JSON.stringify(options.message) };
-    if (options.attachment && options.attachment.length > 0) {
-      input.attachment_base64 = bytesToBase64(options.attachment);
+  broadcastMessage(options: BroadcastMessageOptions): Promise<void> {
+    let input: JsonObject;
+    try {
+      input = { type: options.type, message_json: JSON.stringify(options.message) };
+      if (options.attachment && options.attachment.length > 0) {
+        input.attachment_base64 = bytesToBase64(options.attachment);
+      }
+    } catch (e) {
+      return Promise.reject(e);
     }
-    await this.#invoke("broadcast", input, options);
+    return this.#invoke("broadcast", input, options);
   }
 
-  async #invoke(tool: string, input: JsonObject, options: MessagingRequestOptions): Promise<void> {
-    await this.#room.invoke({
+  #invoke(tool: string, input: JsonObject, options: MessagingRequestOptions): Promise<void> {
+    return this.#room.invoke({
       toolkit: "messaging",
       tool,
       input,
       timeout: options.timeout,
       signal: options.signal,
-    });
+    }).then(ignore);
   }
 
   #waitOnline(signal?: AbortSignal): Promise<void> {
@@ -241,12 +253,12 @@ export class MessagingClient {
     const from = typeof header.from_participant_id === "string" ? header.from_participant_id : "";
     const body = isObject(header.message) ? header.message : {};
     if (!PRESENCE_TYPES.has(type)) {
-      this.#room.events.emit("message", {
-        fromParticipantId: from,
-        type,
-        message: body,
-        ...(payload.length > 0 ? { attachment: payload.slice() } : {}),
-      });
+      this.#room.events.emit(
+        "message",
+        payload.length > 0
+          ? { fromParticipantId: from, type, message: body, attachment: payload.slice() }
+          : { fromParticipantId: from, type, message: body },
+      );
       return;
     }
     switch (type) {

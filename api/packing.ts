@@ -1,5 +1,6 @@
 import { ProtocolError } from "./errors.ts";
-import { decodeUtf8, encodeUtf8 } from "./_utf8.ts";
+import { decodeUtf8 } from "./_utf8.ts";
+import { packJson, readUint32 } from "./_frames.ts";
 
 /** A JSON object as it travels in a packed message header. */
 export type JsonObject = { [key: string]: unknown };
@@ -34,18 +35,7 @@ const EMPTY = new Uint8Array(0);
  * ```
  */
 export function packMessage(header: JsonObject, payload?: Uint8Array): Uint8Array {
-  const json = encodeUtf8(JSON.stringify(header));
-  const extra = payload?.length ?? 0;
-  const length = json.length;
-  const out = new Uint8Array(8 + length + extra);
-  // Big-endian length; a header is far below 2^32 bytes, so the high word stays 0.
-  out[4] = length >>> 24;
-  out[5] = (length >>> 16) & 0xff;
-  out[6] = (length >>> 8) & 0xff;
-  out[7] = length & 0xff;
-  out.set(json, 8);
-  if (extra > 0) out.set(payload!, 8 + json.length);
-  return out;
+  return packJson(JSON.stringify(header), payload);
 }
 
 /**
@@ -69,9 +59,7 @@ export function unpackMessage(data: Uint8Array): PackedMessage {
   if (data.length < 8) {
     throw new ProtocolError(`packed message is ${data.length} bytes; it needs at least 8`);
   }
-  const high = ((data[0] << 24) | (data[1] << 16) | (data[2] << 8) | data[3]) >>> 0;
-  const low = ((data[4] << 24) | (data[5] << 16) | (data[6] << 8) | data[7]) >>> 0;
-  const length = high * 0x1_0000_0000 + low;
+  const length = readUint32(data, 0) * 0x1_0000_0000 + readUint32(data, 4);
   if (length > data.length - 8) {
     throw new ProtocolError(
       `packed message header length ${length} exceeds the ${data.length - 8} bytes present`,

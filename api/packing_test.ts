@@ -71,3 +71,14 @@ Deno.test("packing round trips non-ASCII, long and lone-surrogate-free strings e
   const bad = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 4, 0x22, 0xff, 0x22, 0x20]);
   assert.throws(() => unpackMessage(bad), /not valid UTF-8 JSON/);
 });
+
+Deno.test("unpacking keeps a real U+FFFD and refuses invalid bytes next to it", () => {
+  const packed = packMessage({ s: "a\uFFFDb" });
+  assert.equal(unpackMessage(packed).header.s, "a\uFFFDb");
+  // "\xEF\xBF\xBD" is U+FFFD; a lone 0xBF after it is invalid.
+  const json = [0x7b, 0x22, 0x73, 0x22, 0x3a, 0x22, 0xef, 0xbf, 0xbd, 0xbf, 0x22, 0x7d];
+  const bad = new Uint8Array(8 + json.length);
+  bad[7] = json.length;
+  bad.set(json, 8);
+  assert.throws(() => unpackMessage(bad), /not valid UTF-8 JSON/);
+});

@@ -6,7 +6,8 @@ import {
   PacketAssembler,
   type ProtocolMessage,
 } from "./framing.ts";
-import { type JsonObject, packMessage } from "./packing.ts";
+import type { JsonObject } from "./packing.ts";
+import { headerFrame, packedDataFrame, packJson } from "./_frames.ts";
 
 /** The message type of every answer to a request. */
 export const RESPONSE_TYPE = "__response__";
@@ -17,7 +18,11 @@ export const RESPONSE_TYPE = "__response__";
  * {@linkcode Protocol.closed}.
  */
 export interface ProtocolChannel {
-  /** Sends one binary frame. Frames of one message are passed back to back. */
+  /**
+   * Sends one binary frame. Frames of one message are passed back to back. A frame is never
+   * modified after it was passed, so the channel may hold on to it (to write a tick's frames
+   * together, for example).
+   */
   send(frame: Uint8Array): void;
   /** Closes the transport. */
   close(code?: number, reason?: string): void;
@@ -46,11 +51,29 @@ export interface RequestOptions {
 /** Handles one incoming message of a given type. */
 export type MessageHandler = (message: ProtocolMessage) => void | Promise<void>;
 
-interface Pending {
-  type: string;
-  resolve(content: Content): void;
-  reject(error: unknown): void;
-  cleanup(): void;
+/** A request waiting for its `__response__`. */
+class Pending {
+  readonly type: string;
+  readonly resolve: (content: Content) => void;
+  readonly reject: (error: unknown) => void;
+  timer?: ReturnType<typeof setTimeout>;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+
+  constructor(
+    type: string,
+    resolve: (content: Content) => void,
+    reject: (error: unknown) => void,
+  ) {
+    this.type = type;
+    this.resolve = resolve;
+    this.reject = reject;
+  }
+
+  cleanup(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.onAbort) this.signal!.removeEventListener("abort", this.onAbort);
+  }
 }
 
 /**
@@ -261,7 +284,26 @@ export class Protocol {
    * @returns The id used.
    */
   sendPacked(type: string, header: JsonObject, payload?: Uint8Array, id?: number): number {
-    return this.send(type, packMessage(header, payload), id);
+    const json = JSON.stringify(header);
+    if (this.#closed) {
+      throw new ConnectionClosedError(`cannot send ${type}: the connection is closed`);
+    }
+    const messageId = id ?? this.nextId();
+    this.#sendJson(type, json, payload, messageId);
+    return messageId;
+  }
+
+  /** Sends a packed message of a JSON text; a small one is written straight into its frame. */
+  #sendJson(type: string, json: string, payload: Uint8Array | undefined, id: number): void {
+    const frame = Number.isSafeInteger(id) && id >= 0
+      ? packedDataFrame(id, json, payload, this.#chunkSize)
+      : null;
+    if (frame === null) {
+      this.send(type, packJson(json, payload), id);
+      return;
+    }
+    this.#channel.send(headerFrame(id, type, 1));
+    this.#channel.send(frame);
   }
 
   /**
@@ -272,7 +314,7 @@ export class Protocol {
    */
   respond(id: number, content: Content): void {
     if (this.#closed) return; // the requester is gone; nobody waits for this answer
-    this.send(RESPONSE_TYPE, content.pack(), id);
+    this.#sendJson(RESPONSE_TYPE, JSON.stringify(content.toJson()), content.payload, id);
   }
 
   /**
@@ -285,6 +327,54 @@ export class Protocol {
    * @returns The response content.
    */
   request(type: string, data: Uint8Array, options: RequestOptions = {}): Promise<Content> {
+    return this.#request(type, data, undefined, undefined, options);
+  }
+
+  /**
+   * Packs a JSON header (and payload), sends it as a request and waits for its `__response__`:
+   * the same as `request(type, packMessage(header, payload), options)`, with the header written
+   * straight into its frame.
+   *
+   * @param type The request type.
+   * @param header The JSON header.
+   * @param payload The payload bytes.
+   * @param options Timeout and cancellation.
+   * @returns The response content.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { JsonContent, Protocol, unpackMessage } from "@meshagent/api";
+   * let a!: Protocol, b!: Protocol;
+   * a = new Protocol({ send: (f) => b.receive(f), close: () => {} });
+   * b = new Protocol({ send: (f) => a.receive(f), close: () => {} });
+   * b.on("echo", (m) => b.respond(m.id, new JsonContent(unpackMessage(m.data).header)));
+   * const reply = await a.requestPacked("echo", { hello: "room" });
+   * assert(reply instanceof JsonContent && (reply.json as { hello: string }).hello === "room");
+   * ```
+   */
+  requestPacked(
+    type: string,
+    header: JsonObject,
+    payload?: Uint8Array,
+    options: RequestOptions = {},
+  ): Promise<Content> {
+    let json: string;
+    try {
+      json = JSON.stringify(header);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#request(type, undefined, json, payload, options);
+  }
+
+  #request(
+    type: string,
+    data: Uint8Array | undefined,
+    json: string | undefined,
+    payload: Uint8Array | undefined,
+    options: RequestOptions,
+  ): Promise<Content> {
     if (this.#closed) {
       return Promise.reject(
         new ConnectionClosedError(`cannot send ${type}: the connection is closed`),
@@ -294,41 +384,38 @@ export class Protocol {
     if (signal?.aborted) return Promise.reject(signal.reason);
     const id = this.nextId();
     const timeout = options.timeout ?? this.#requestTimeout;
-    return new Promise<Content>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const onAbort = () => {
-        if (this.#pending.delete(id)) {
+    const { promise, resolve, reject } = Promise.withResolvers<Content>();
+    const pending = new Pending(type, resolve, reject);
+    this.#pending.set(id, pending);
+    if (timeout !== undefined) {
+      pending.timer = setTimeout(() => {
+        if (this.#pending.get(id) === pending) {
+          this.#pending.delete(id);
           pending.cleanup();
-          reject(signal!.reason);
+          reject(new RequestTimeoutError(type, timeout));
+        }
+      }, timeout);
+    }
+    if (signal) {
+      pending.signal = signal;
+      pending.onAbort = () => {
+        if (this.#pending.get(id) === pending) {
+          this.#pending.delete(id);
+          pending.cleanup();
+          reject(signal.reason);
         }
       };
-      const pending: Pending = {
-        type,
-        resolve,
-        reject,
-        cleanup: () => {
-          if (timer !== undefined) clearTimeout(timer);
-          signal?.removeEventListener("abort", onAbort);
-        },
-      };
-      this.#pending.set(id, pending);
-      if (timeout !== undefined) {
-        timer = setTimeout(() => {
-          if (this.#pending.delete(id)) {
-            pending.cleanup();
-            reject(new RequestTimeoutError(type, timeout));
-          }
-        }, timeout);
-      }
-      signal?.addEventListener("abort", onAbort, { once: true });
-      try {
-        this.send(type, data, id);
-      } catch (e) {
-        this.#pending.delete(id);
-        pending.cleanup();
-        reject(e);
-      }
-    });
+      signal.addEventListener("abort", pending.onAbort, { once: true });
+    }
+    try {
+      if (data !== undefined) this.send(type, data, id);
+      else this.#sendJson(type, json!, payload, id);
+    } catch (e) {
+      this.#pending.delete(id);
+      pending.cleanup();
+      reject(e);
+    }
+    return promise;
   }
 
   /**

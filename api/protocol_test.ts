@@ -149,3 +149,50 @@ Deno.test("protocol carries large messages across many packets", async () => {
   assert.deepEqual(reply.payload, big);
   assert.ok(unpackContent(reply.pack()).payload.length === big.length);
 });
+
+Deno.test("sendPacked, requestPacked and respond send the same frames as packMessage + send", () => {
+  const headers = [
+    {},
+    { s: "x".repeat(1000) }, // 1016 bytes packed: one packet
+    { s: "x".repeat(1008) }, // 1024 bytes packed: exactly one packet
+    { s: "x".repeat(1009) }, // 1025 bytes packed: two packets
+    { s: "é".repeat(504) }, // ASCII length fits, UTF-8 length (1008 + …) does not
+    { s: "é".repeat(300), n: 1 },
+    { s: "😀".repeat(2000) },
+  ];
+  for (const chunkSize of [1024, 64]) {
+    for (const header of headers) {
+      for (const payload of [undefined, new Uint8Array([1, 2, 3])]) {
+        const frames: Uint8Array[] = [];
+        const p = new Protocol({ send: (f) => frames.push(f.slice()), close: () => {} }, {
+          chunkSize,
+        });
+        p.sendPacked("t", header, payload, 5);
+        assert.deepEqual(
+          frames,
+          encodePackets({ id: 5, type: "t", data: packMessage(header, payload) }, chunkSize),
+        );
+        frames.length = 0;
+        p.requestPacked("t", header, payload).catch(() => {}); // takes id 0
+        assert.deepEqual(
+          frames,
+          encodePackets({ id: 0, type: "t", data: packMessage(header, payload) }, chunkSize),
+        );
+        frames.length = 0;
+        const content = new JsonContent(header);
+        p.respond(9, content);
+        assert.deepEqual(
+          frames,
+          encodePackets({ id: 9, type: "__response__", data: content.pack() }, chunkSize),
+        );
+        p.closed(); // fails the request above
+      }
+    }
+  }
+});
+
+Deno.test("requestPacked refuses a header JSON cannot encode, before taking an id", async () => {
+  const p = new Protocol({ send: () => {}, close: () => {} });
+  await assert.rejects(p.requestPacked("t", { n: 1n }), TypeError);
+  assert.equal(p.nextId(), 0);
+});

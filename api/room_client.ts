@@ -3,7 +3,7 @@ import { Waiters } from "./_waiters.ts";
 import { ConnectionClosedError, ErrorCode, RequestTimeoutError, RoomError } from "./errors.ts";
 import { EventEmitter, type Listener } from "./event_emitter.ts";
 import type { ProtocolMessage } from "./framing.ts";
-import { type JsonObject, packMessage, unpackMessage } from "./packing.ts";
+import { type JsonObject, unpackMessage } from "./packing.ts";
 import { LocalParticipant, type RemoteParticipant } from "./participant.ts";
 import { participantState } from "./_participant_state.ts";
 import type { Protocol, RequestOptions } from "./protocol.ts";
@@ -77,6 +77,35 @@ function toWsUrl(url: string): string {
   if (url.startsWith("https:")) return "wss:" + url.slice(6);
   if (url.startsWith("http:")) return "ws:" + url.slice(5);
   return url;
+}
+
+/**
+ * Runs `handlers[from..]` one after another on a message: a handler that returns a promise is
+ * awaited before the next one runs. Every handler runs; the first error is thrown (or rejected)
+ * at the end. Stays synchronous while the handlers are.
+ */
+function runHandlers(
+  handlers: RoomMessageHandler[],
+  from: number,
+  message: ProtocolMessage,
+  error: { e: unknown } | undefined,
+): void | Promise<void> {
+  for (let i = from; i < handlers.length; i++) {
+    let result: void | Promise<void>;
+    try {
+      result = handlers[i](message);
+    } catch (e) {
+      error ??= { e };
+      continue;
+    }
+    if (result instanceof Promise) {
+      return result.then(
+        () => runHandlers(handlers, i + 1, message, error),
+        (e) => runHandlers(handlers, i + 1, message, error ?? { e }),
+      );
+    }
+  }
+  if (error) throw error.e;
 }
 
 function isObject(value: unknown): value is JsonObject {
@@ -365,7 +394,7 @@ export class RoomClient {
    * @returns The response content; `error` responses reject with a {@linkcode RoomError}.
    */
   request(type: string, header: JsonObject, options: RoomRequestOptions = {}): Promise<Content> {
-    return this.#protocol.request(type, packMessage(header, options.payload), options);
+    return this.#protocol.requestPacked(type, header, options.payload, options);
   }
 
   /**
@@ -415,17 +444,7 @@ export class RoomClient {
       const handlers = new Set<RoomMessageHandler>();
       set = handlers;
       this.#handlers.set(type, handlers);
-      this.#protocol.on(type, async (message) => {
-        const errors: unknown[] = [];
-        for (const h of [...handlers]) {
-          try {
-            await h(message);
-          } catch (e) {
-            errors.push(e);
-          }
-        }
-        if (errors.length > 0) throw errors[0];
-      });
+      this.#protocol.on(type, (message) => runHandlers([...handlers], 0, message, undefined));
     }
     set.add(handler);
     return () => {

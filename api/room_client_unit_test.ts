@@ -322,3 +322,43 @@ Deno.test("start twice is an error", async () => {
   await assert.rejects(room.start(), (e: unknown) => e instanceof RoomError && e.code === 1006);
   await room.dispose();
 });
+
+Deno.test("handlers of one message type run in order, each awaited; the first error is reported", async () => {
+  const { client, server } = fake();
+  const errors: unknown[] = [];
+  client.onError((e) => errors.push(e));
+  const room = new RoomClient({ protocol: client });
+  const log: string[] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((r) => release = r);
+  room.onMessage("custom.event", () => {
+    log.push("a");
+  });
+  room.onMessage("custom.event", async () => {
+    log.push("b start");
+    await gate;
+    log.push("b end");
+    throw new Error("b failed");
+  });
+  room.onMessage("custom.event", () => {
+    log.push("c");
+    throw new Error("c failed");
+  });
+  server.sendPacked("custom.event", {});
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(log, ["a", "b start"]);
+  release();
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(log, ["a", "b start", "b end", "c"]);
+  assert.equal(errors.length, 1);
+  assert.match(String(errors[0]), /b failed/);
+  // Synchronous handlers run within the dispatch.
+  const off = room.onMessage("custom.sync", () => {
+    throw new Error("sync failed");
+  });
+  server.sendPacked("custom.sync", {});
+  await new Promise((r) => setTimeout(r, 0));
+  assert.match(String(errors[1]), /sync failed/);
+  off();
+  await room.dispose();
+});

@@ -34,8 +34,18 @@ export function newToolCallId(): string {
   // A random 32-bit prefix per process plus a 32-bit counter (16 hex digits in all): unique per caller like the official
   // client's random hex, without drawing random bytes for every call (a hot path when pipelining).
   idCounter = (idCounter + 1) % 0x1_0000_0000;
-  return `${Date.now()}-${ID_PREFIX}${idCounter.toString(16).padStart(8, "0")}`;
+  const now = Date.now();
+  if (now !== lastNow) {
+    lastNow = now;
+    nowPrefix = `${now}-${ID_PREFIX}`;
+  }
+  const hex = idCounter.toString(16);
+  return nowPrefix + (hex.length < 8 ? ZEROS.slice(hex.length) + hex : hex);
 }
+
+const ZEROS = "00000000";
+let lastNow = -1;
+let nowPrefix = "";
 
 const ID_PREFIX: string = Array.from(
   crypto.getRandomValues(new Uint8Array(4)),
@@ -77,6 +87,27 @@ function isContent(value: unknown): value is Content {
   return value instanceof Object && typeof (value as Content).toJson === "function" &&
     typeof (value as Content).pack === "function" &&
     typeof (value as Content).type === "string";
+}
+
+/** The content sent as `arguments` for a single (not streamed) input. */
+function firstContent(input: ToolCallRequest["input"]): Content {
+  if (input === undefined) return new EmptyContent();
+  if (isContent(input)) return input;
+  return new JsonContent(input);
+}
+
+/** The header of a `room.invoke_tool` request. */
+function invokeHeader(request: ToolCallRequest, toolCallId: string, first: Content): JsonObject {
+  const header: JsonObject = {
+    toolkit: request.toolkit,
+    tool: request.tool,
+    tool_call_id: toolCallId,
+    arguments: first.toJson(),
+  };
+  if (request.participantId !== undefined) header.participant_id = request.participantId;
+  if (request.onBehalfOfId !== undefined) header.on_behalf_of_id = request.onBehalfOfId;
+  if (request.callerContext !== undefined) header.caller_context = request.callerContext;
+  return header;
 }
 
 const END: unique symbol = Symbol("end");
@@ -324,7 +355,35 @@ export class ToolCallStreams {
    * @returns The result content (`error` results reject with a {@linkcode RoomError}).
    * @throws {RoomError} With code 1100 when the tool answers with a stream.
    */
-  async invoke(request: ToolCallRequest): Promise<Content> {
+  invoke(request: ToolCallRequest): Promise<Content> {
+    if (isAsyncIterable(request.input)) return this.#invokeStreamedInput(request);
+    // A single input and a single result: no per-call state. The protocol request carries the
+    // timeout, the signal and the close; output chunks of a call that is not a stream are
+    // dropped as unknown, and a stream answer is refused.
+    let header: JsonObject;
+    let first: Content;
+    try {
+      this.#checkStart(request);
+      first = firstContent(request.input);
+      header = invokeHeader(request, request.toolCallId ?? newToolCallId(), first);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.#protocol.requestPacked(INVOKE_TOOL_TYPE, header, first.payload, {
+      timeout: request.timeout,
+      signal: request.signal,
+    }).then((content) => {
+      if (content instanceof ControlContent) {
+        throw new RoomError(
+          `unexpected return type from ${request.toolkit}.${request.tool}: a stream (use invokeStream)`,
+          ErrorCode.UNEXPECTED_RESPONSE_TYPE,
+        );
+      }
+      return content;
+    });
+  }
+
+  async #invokeStreamedInput(request: ToolCallRequest): Promise<Content> {
     const { state, response } = this.#start(request);
     try {
       const content = await response;
@@ -374,34 +433,29 @@ export class ToolCallStreams {
     return new OutputStream(state);
   }
 
+  /** Refuses a call on a closed protocol, with an aborted signal, or with a `tool_call_id` in use. */
+  #checkStart(request: ToolCallRequest): void {
+    if (this.#protocol.isClosed) {
+      throw new ConnectionClosedError(
+        `cannot invoke ${request.toolkit}.${request.tool}: the connection is closed`,
+      );
+    }
+    request.signal?.throwIfAborted();
+    const id = request.toolCallId;
+    if (id !== undefined && this.#calls.has(id)) {
+      throw new RoomError(`tool_call_id ${id} is in use`, ErrorCode.INVALID_REQUEST);
+    }
+  }
+
   #start(request: ToolCallRequest): { state: CallState; response: Promise<Content> } {
     const protocol = this.#protocol;
     const label = `${request.toolkit}.${request.tool}`;
-    if (protocol.isClosed) {
-      throw new ConnectionClosedError(`cannot invoke ${label}: the connection is closed`);
-    }
+    this.#checkStart(request);
     const signal = request.signal;
-    signal?.throwIfAborted();
     const toolCallId = request.toolCallId ?? newToolCallId();
-    if (this.#calls.has(toolCallId)) {
-      throw new RoomError(`tool_call_id ${toolCallId} is in use`, ErrorCode.INVALID_REQUEST);
-    }
     const streamed = isAsyncIterable(request.input);
-    let first: Content;
-    if (streamed) first = ControlContent.open();
-    else if (request.input === undefined) first = new EmptyContent();
-    else if (isContent(request.input)) first = request.input;
-    else first = new JsonContent(request.input);
-
-    const header: JsonObject = {
-      toolkit: request.toolkit,
-      tool: request.tool,
-      tool_call_id: toolCallId,
-      arguments: first.toJson(),
-    };
-    if (request.participantId !== undefined) header.participant_id = request.participantId;
-    if (request.onBehalfOfId !== undefined) header.on_behalf_of_id = request.onBehalfOfId;
-    if (request.callerContext !== undefined) header.caller_context = request.callerContext;
+    const first = streamed ? ControlContent.open() : firstContent(request.input);
+    const header = invokeHeader(request, toolCallId, first);
 
     const state = new CallState(toolCallId, label);
     this.#calls.set(toolCallId, state);
@@ -423,7 +477,7 @@ export class ToolCallStreams {
     }
 
     // The invoke goes out first (synchronously inside request), then the input chunks.
-    let response = protocol.request(INVOKE_TOOL_TYPE, packMessage(header, first.payload), {
+    let response = protocol.requestPacked(INVOKE_TOOL_TYPE, header, first.payload, {
       timeout: request.timeout,
       signal,
     });

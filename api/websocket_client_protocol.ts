@@ -283,7 +283,12 @@ export class WebSocketClientProtocol extends Protocol {
         this.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
       } else if (typeof data === "string") this.receive(new TextEncoder().encode(data));
     };
-    socket.onmessage = (e) => onData(e.data);
+    if (socket.setFrameListener) {
+      socket.onmessage = null;
+      socket.setFrameListener((frame) => this.receive(frame));
+    } else {
+      socket.onmessage = (e) => onData(e.data);
+    }
     socket.onclose = (e) => this.#lost(socket, e.code, e.reason);
     socket.onerror = () => {};
     this.events.emit("open", { reconnect });
@@ -322,6 +327,7 @@ export class WebSocketClientProtocol extends Protocol {
     this.#connected = false;
     if (socket) {
       socket.onmessage = null;
+      socket.setFrameListener?.(null);
       socket.onclose = null;
       try {
         socket.close(1000);

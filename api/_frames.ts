@@ -1,0 +1,193 @@
+// The byte-level pieces of framing shared by framing.ts, packing.ts and protocol.ts: packet
+// headers, the message-type cache, and a slab allocator for outgoing frames.
+//
+// Typed-array allocation is expensive in V8 (a fresh backing store, external-memory accounting
+// and GC work per array: about as much as encoding the few hundred bytes of a typical message),
+// so outgoing frames are views into a shared slab, as Node's Buffer pool does. A slab is never
+// written again once handed out, so a frame stays valid for as long as anyone holds it; a held
+// frame keeps its slab (at most SLAB_SIZE bytes) alive.
+import { decodeUtf8, encodeUtf8, encodeUtf8Into } from "./_utf8.ts";
+
+const SLAB_SIZE = 32 * 1024;
+/** Frames up to this size come from the slab; larger ones get their own buffer. */
+const MAX_POOLED = 4 * 1024;
+
+let slab = new ArrayBuffer(SLAB_SIZE);
+let slabBytes = new Uint8Array(slab);
+let used = 0;
+
+/**
+ * Allocates `size` bytes for an outgoing frame (not zeroed).
+ *
+ * @param size The size.
+ * @returns The bytes.
+ */
+export function allocFrame(size: number): Uint8Array {
+  if (size > MAX_POOLED) return new Uint8Array(size);
+  if (used + size > SLAB_SIZE) newSlab();
+  const out = new Uint8Array(slab, used, size);
+  used += size;
+  return out;
+}
+
+function newSlab(): void {
+  slab = new ArrayBuffer(SLAB_SIZE);
+  slabBytes = new Uint8Array(slab);
+  used = 0;
+}
+
+/** Writes a message id as 8 big-endian bytes at `offset`. */
+export function writeId(out: Uint8Array, offset: number, id: number): void {
+  const high = Math.floor(id / 0x1_0000_0000);
+  const low = id >>> 0;
+  out[offset] = high >>> 24;
+  out[offset + 1] = (high >>> 16) & 0xff;
+  out[offset + 2] = (high >>> 8) & 0xff;
+  out[offset + 3] = high & 0xff;
+  out[offset + 4] = low >>> 24;
+  out[offset + 5] = (low >>> 16) & 0xff;
+  out[offset + 6] = (low >>> 8) & 0xff;
+  out[offset + 7] = low & 0xff;
+}
+
+/** Writes a 32-bit big-endian unsigned integer at `offset`. */
+export function writeUint32(out: Uint8Array, offset: number, value: number): void {
+  out[offset] = value >>> 24;
+  out[offset + 1] = (value >>> 16) & 0xff;
+  out[offset + 2] = (value >>> 8) & 0xff;
+  out[offset + 3] = value & 0xff;
+}
+
+/** Reads a 32-bit big-endian unsigned integer at `offset`. */
+export function readUint32(b: Uint8Array, offset: number): number {
+  return ((b[offset] << 24) | (b[offset + 1] << 16) | (b[offset + 2] << 8) | b[offset + 3]) >>> 0;
+}
+
+// Message types repeat (a few dozen names), so their bytes are kept once each, and incoming type
+// bytes are matched against the types seen before instead of being decoded again.
+const typeBytes = new Map<string, Uint8Array>();
+const TYPE_CACHE_LIMIT = 1024;
+const seenTypes: { bytes: Uint8Array; text: string }[] = [];
+const SEEN_LIMIT = 64;
+
+/**
+ * The UTF-8 bytes of a message type (cached).
+ *
+ * @param type The type.
+ * @returns Its bytes; do not modify.
+ */
+export function encodeType(type: string): Uint8Array {
+  let bytes = typeBytes.get(type);
+  if (!bytes) {
+    bytes = encodeUtf8(type);
+    if (typeBytes.size < TYPE_CACHE_LIMIT) typeBytes.set(type, bytes);
+  }
+  return bytes;
+}
+
+/**
+ * Decodes the type of a header packet: the bytes from `offset` to the end of `frame`.
+ *
+ * @param frame The header packet.
+ * @param offset Where the type starts (16).
+ * @returns The type.
+ * @throws {TypeError} When the bytes are not valid UTF-8.
+ */
+export function decodeType(frame: Uint8Array, offset: number): string {
+  const n = frame.length - offset;
+  for (let e = 0; e < seenTypes.length; e++) {
+    const entry = seenTypes[e];
+    const b = entry.bytes;
+    if (b.length !== n) continue;
+    let i = 0;
+    while (i < n && b[i] === frame[offset + i]) i++;
+    if (i === n) return entry.text;
+  }
+  // A copy (never a view: a caller's frame buffer may be reused, a Buffer's `slice` shares it).
+  const bytes = new Uint8Array(n);
+  bytes.set(frame.subarray(offset));
+  const text = decodeUtf8(bytes);
+  if (seenTypes.length < SEEN_LIMIT && n <= 128) seenTypes.push({ bytes, text });
+  return text;
+}
+
+/**
+ * Builds the header packet of a message: id, index 0, packet count, type.
+ *
+ * @param id The message id.
+ * @param type The message type.
+ * @param count The number of data packets.
+ * @returns The frame.
+ */
+export function headerFrame(id: number, type: string, count: number): Uint8Array {
+  const typeData = encodeType(type);
+  const head = allocFrame(16 + typeData.length);
+  writeId(head, 0, id);
+  writeUint32(head, 8, 0);
+  writeUint32(head, 12, count);
+  head.set(typeData, 16);
+  return head;
+}
+
+/**
+ * Packs a JSON header text and a payload in the packed-message layout (8-byte big-endian header
+ * length, UTF-8 JSON, payload), in a buffer of its own.
+ *
+ * @param json The JSON text.
+ * @param payload The payload bytes, if any.
+ * @returns The packed bytes.
+ */
+export function packJson(json: string, payload?: Uint8Array): Uint8Array {
+  const extra = payload?.length ?? 0;
+  const n = json.length;
+  // Assume ASCII; a string with other characters does not fit and is encoded again.
+  let out = new Uint8Array(8 + n + extra);
+  let length = n;
+  if (encodeUtf8Into(json, out.subarray(8, 8 + n)) !== n) {
+    const bytes = encodeUtf8(json);
+    length = bytes.length;
+    out = new Uint8Array(8 + length + extra);
+    out.set(bytes, 8);
+  }
+  writeUint32(out, 0, 0);
+  writeUint32(out, 4, length);
+  if (extra > 0) out.set(payload!, 8 + length);
+  return out;
+}
+
+/**
+ * Builds the single data packet (index 1) of a message whose data is a packed message of `json`
+ * and `payload`, writing the JSON straight into the frame. Returns `null` when the packed
+ * message does not fit in one packet of `chunkSize` data bytes.
+ *
+ * @param id The message id.
+ * @param json The JSON header text.
+ * @param payload The payload bytes, if any.
+ * @param chunkSize Data bytes per packet.
+ * @returns The frame, or `null`.
+ */
+export function packedDataFrame(
+  id: number,
+  json: string,
+  payload: Uint8Array | undefined,
+  chunkSize: number,
+): Uint8Array | null {
+  const extra = payload?.length ?? 0;
+  const n = json.length;
+  if (8 + n + extra > chunkSize) return null; // even as ASCII it needs more packets
+  const worst = 20 + 3 * n + extra;
+  if (worst > MAX_POOLED) return null;
+  if (used + worst > SLAB_SIZE) newSlab();
+  const start = used;
+  const written = encodeUtf8Into(json, slabBytes.subarray(start + 20, start + 20 + 3 * n));
+  if (8 + written + extra > chunkSize) return null; // nothing committed: the slab space is free
+  const size = 20 + written + extra;
+  const frame = new Uint8Array(slab, start, size);
+  used = start + size;
+  writeId(frame, 0, id);
+  writeUint32(frame, 8, 1);
+  writeUint32(frame, 12, 0);
+  writeUint32(frame, 16, written);
+  if (extra > 0) frame.set(payload!, 20 + written);
+  return frame;
+}
