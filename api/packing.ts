@@ -39,6 +39,28 @@ export function packMessage(header: JsonObject, payload?: Uint8Array): Uint8Arra
 }
 
 /**
+ * Packs a header that is already JSON text, and an optional payload, into the wire layout of
+ * {@linkcode packMessage}. For relays that forward JSON they received without re-serialising it;
+ * the text must be a JSON object (it is not checked).
+ *
+ * @param headerJson The JSON text of the header object.
+ * @param payload The bytes to append, if any.
+ * @returns The packed bytes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { packMessageJson, unpackMessage } from "@meshagent/api";
+ * const received = '{"text":"hi"}';
+ * const { header } = unpackMessage(packMessageJson(`{"from":"a","message":${received}}`));
+ * assert.deepEqual(header, { from: "a", message: { text: "hi" } });
+ * ```
+ */
+export function packMessageJson(headerJson: string, payload?: Uint8Array): Uint8Array {
+  return packJson(headerJson, payload);
+}
+
+/**
  * Takes a packed message apart. The header must be a JSON object; a top-level `__meshagent__` key
  * (trace context added by the Python SDK) is removed.
  *

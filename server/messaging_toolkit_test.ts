@@ -117,6 +117,37 @@ Deno.test("messaging.send delivers a binary attachment byte-exact, in order", as
   }
 });
 
+Deno.test("message_json arrives as the same JSON value: escapes, unicode, whitespace", async () => {
+  const server = await startTestServer();
+  try {
+    const a = await join(server, "json", "alice");
+    const b = await join(server, "json", "bob");
+    const value = {
+      quote: 'say "hi"\\ and \u2028 line',
+      emoji: "😀 ü 中文",
+      nested: { list: [1, 2.5, null, true, { deep: "\u0000" }], empty: {} },
+      __proto__x: "ok",
+    };
+    const text = ` {\n  "quote": ${JSON.stringify(value.quote)},\t"emoji": ${
+      JSON.stringify(value.emoji)
+    }, "nested": ${JSON.stringify(value.nested)}, "__proto__x": "ok" } `;
+    assert.ok(
+      (await a.invoke("messaging", "send", {
+        to_participant_id: b.id,
+        type: 'odd "type" ü',
+        message_json: text,
+      })) instanceof EmptyContent,
+    );
+    const m = await b.message('odd "type" ü');
+    assert.equal(m.header.from_participant_id, a.id);
+    assert.deepEqual(m.header.message, value);
+    await a.close();
+    await b.close();
+  } finally {
+    await server.close();
+  }
+});
+
 Deno.test("messaging.broadcast reaches every other enabled participant", async () => {
   const server = await startTestServer();
   try {
