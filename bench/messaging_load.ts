@@ -2,8 +2,12 @@
 // loopback. Both servers run in their own processes; the clients run here, on npm `ws` sockets
 // (the same transport our RoomClient uses on Deno).
 //
-//   deno run -A bench/messaging_load.ts [--messages 20000] [--fanout 100]
+//   deno run -A bench/messaging_load.ts [--messages 20000] [--fanout 100] [--rate 2000] [--rounds 3]
 //
+// Every phase first runs unmeasured on the same connections (5000 messages, or 1 s of paced
+// sending) so both servers and the clients are JIT-warm; the run repeats all phases --rounds times
+// and reports the median of each measure, the ratio of every round (the two servers measured back
+// to back) and the median of those ratios.
 // 1. throughput: one sender, one receiver, 100-byte messages, as fast as they go (our client
 //    keeps up to 1000 sends in flight); messages per second until the last one arrived.
 // 2. latency: one sender, one receiver, 2000 messages/s for 3 s; delivery latency p50/p99.
@@ -19,11 +23,17 @@ const { values } = parseArgs({
     messages: { type: "string", default: "20000" },
     fanout: { type: "string", default: "100" },
     rate: { type: "string", default: "2000" },
+    rounds: { type: "string", default: "5" },
   },
 });
 const N = Number(values.messages);
 const FANOUT = Number(values.fanout);
 const RATE = Number(values.rate);
+const ROUNDS = Number(values.rounds);
+/** Messages sent (throughput) or milliseconds of paced sending (latency, fan-out) before the
+ * measured part, on the same connections: JIT warm-up of clients and servers alike. */
+const WARMUP = 5000;
+const WARMUP_MS = 1000;
 const ROOT = new URL("..", import.meta.url).pathname;
 
 interface Proc {
@@ -110,32 +120,43 @@ function rawStamp(data: ArrayBuffer): number {
  */
 async function rawThroughput(port: number, frames: 1 | 2 = 1): Promise<number> {
   let got = 0;
-  const done = Promise.withResolvers<void>();
+  let want = 0;
+  let done = Promise.withResolvers<void>();
   const path = frames === 1 ? "/t" : "/echo-t";
   const rx = await rawConnect(port, path, () => {
-    if (++got === N * frames) done.resolve();
+    if (++got === want) done.resolve();
   });
   const tx = await rawConnect(port, path, () => {});
   await sleep(100);
   const head = new Uint8Array(36);
-  const t0 = performance.now();
-  for (let i = 0; i < N; i++) {
-    if (frames === 2) tx.send(head);
-    tx.send(rawPayload());
-    if (i % 1000 === 999) await new Promise((r) => setTimeout(r, 0));
-  }
-  await done.promise;
-  const rate = N / ((performance.now() - t0) / 1000);
+  const run = async (n: number) => {
+    got = 0;
+    want = n * frames;
+    done = Promise.withResolvers<void>();
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      if (frames === 2) tx.send(head);
+      tx.send(rawPayload());
+      if (i % 1000 === 999) await new Promise((r) => setTimeout(r, 0));
+    }
+    await done.promise;
+    return n / ((performance.now() - t0) / 1000);
+  };
+  await run(WARMUP); // JIT warm-up of both ends, not measured
+  const rate = await run(N);
   tx.close();
   rx.close();
   return rate;
 }
 
 async function rawLatency(port: number): Promise<number[]> {
-  const lat: number[] = [];
+  let lat: number[] = [];
   const rx = await rawConnect(port, "/l", (d) => lat.push(performance.now() - rawStamp(d)));
   const tx = await rawConnect(port, "/l", () => {});
   await sleep(100);
+  await paced(RATE, WARMUP_MS, () => tx.send(rawPayload()));
+  await sleep(50);
+  lat = [];
   await paced(RATE, 3000, () => tx.send(rawPayload()));
   await sleep(200);
   tx.close();
@@ -158,6 +179,9 @@ async function rawFanout(port: number): Promise<{ rate: number; lat: number[] }>
   }
   const tx = await rawConnect(port, "/f", () => {});
   await sleep(200);
+  await paced(200, WARMUP_MS, () => tx.send(rawPayload()));
+  await sleep(100);
+  lat.length = 0;
   const t0 = performance.now();
   const n = await paced(200, 2500, () => tx.send(rawPayload()));
   total = n * FANOUT;
@@ -193,55 +217,72 @@ const FILL = "x".repeat(80);
 
 async function oursThroughput(port: number): Promise<number> {
   let got = 0;
-  const done = Promise.withResolvers<void>();
+  let want = 0;
+  let done = Promise.withResolvers<void>();
   const rx = await roomClient(port, "t", "rx");
   rx.on("message", () => {
-    if (++got === N) done.resolve();
+    if (++got === want) done.resolve();
   });
   const tx = await roomClient(port, "t", "tx");
   await sleep(100);
   const to = rx.localParticipant!.id;
-  const t0 = performance.now();
-  // At most WINDOW sends in flight: a counter and one waiter (a Promise.race over the in-flight
-  // set would cost O(window) per send and measure the benchmark instead of the room).
-  const WINDOW = 1000;
-  let inflight = 0;
-  let wake: (() => void) | undefined;
-  const sent: Promise<void>[] = [];
-  for (let i = 0; i < N; i++) {
-    inflight++;
-    const p = tx.messaging.sendMessage({
-      to,
-      type: "m",
-      message: { t: performance.now(), f: FILL },
-    })
-      .finally(() => {
-        inflight--;
-        if (wake && inflight < WINDOW) {
-          const w = wake;
-          wake = undefined;
-          w();
-        }
-      });
-    sent.push(p);
-    if (inflight >= WINDOW) await new Promise<void>((r) => wake = r);
-  }
-  await done.promise;
-  const rate = N / ((performance.now() - t0) / 1000);
-  await Promise.all(sent);
+  const run = async (n: number) => {
+    got = 0;
+    want = n;
+    done = Promise.withResolvers<void>();
+    const t0 = performance.now();
+    // At most WINDOW sends in flight: a counter and one waiter (a Promise.race over the
+    // in-flight set would cost O(window) per send and measure the benchmark, not the room).
+    const WINDOW = 1000;
+    let inflight = 0;
+    let wake: (() => void) | undefined;
+    const sent: Promise<void>[] = [];
+    for (let i = 0; i < n; i++) {
+      inflight++;
+      const p = tx.messaging.sendMessage({
+        to,
+        type: "m",
+        message: { t: performance.now(), f: FILL },
+      })
+        .finally(() => {
+          inflight--;
+          if (wake && inflight < WINDOW) {
+            const w = wake;
+            wake = undefined;
+            w();
+          }
+        });
+      sent.push(p);
+      if (inflight >= WINDOW) await new Promise<void>((r) => wake = r);
+    }
+    await done.promise;
+    const rate = n / ((performance.now() - t0) / 1000);
+    await Promise.all(sent);
+    return rate;
+  };
+  await run(WARMUP); // JIT warm-up of client and server, not measured
+  const rate = await run(N);
   await tx.dispose();
   await rx.dispose();
   return rate;
 }
 
 async function oursLatency(port: number): Promise<number[]> {
-  const lat: number[] = [];
+  let lat: number[] = [];
   const rx = await roomClient(port, "l", "rx");
   rx.on("message", (m) => lat.push(performance.now() - (m.message.t as number)));
   const tx = await roomClient(port, "l", "tx");
   await sleep(100);
   const to = rx.localParticipant!.id;
   const sends: Promise<void>[] = [];
+  const send = () =>
+    sends.push(
+      tx.messaging.sendMessage({ to, type: "m", message: { t: performance.now(), f: FILL } }),
+    );
+  await paced(RATE, WARMUP_MS, send);
+  await Promise.all(sends);
+  await sleep(50);
+  lat = [];
   await paced(RATE, 3000, () => {
     sends.push(
       tx.messaging.sendMessage({ to, type: "m", message: { t: performance.now(), f: FILL } }),
@@ -270,8 +311,16 @@ async function oursFanout(port: number): Promise<{ rate: number; lat: number[] }
   }
   const tx = await roomClient(port, "f", "tx");
   await sleep(300);
-  const t0 = performance.now();
   const sends: Promise<void>[] = [];
+  await paced(200, WARMUP_MS, () => {
+    sends.push(
+      tx.messaging.broadcastMessage({ type: "m", message: { t: performance.now(), f: FILL } }),
+    );
+  });
+  await Promise.all(sends);
+  await sleep(100);
+  lat.length = 0;
+  const t0 = performance.now();
   const n = await paced(200, 2500, () => {
     sends.push(
       tx.messaging.broadcastMessage({ type: "m", message: { t: performance.now(), f: FILL } }),
@@ -317,55 +366,64 @@ const ours = await spawn(
 );
 
 const fmt = (n: number) => n.toFixed(n >= 100 ? 0 : 2);
-const rows: string[][] = [];
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** One measure: its per-round values for the raw relay and for the room server. */
+interface Measure {
+  name: string;
+  raw: number[];
+  ours: number[];
+}
+const measures = new Map<string, Measure>();
+const record = (name: string, raw: number, ours: number) => {
+  let m = measures.get(name);
+  if (!m) measures.set(name, m = { name, raw: [], ours: [] });
+  m.raw.push(raw);
+  m.ours.push(ours);
+};
+
 try {
-  const rt = await rawThroughput(raw.port);
-  const ot = await oursThroughput(ours.port);
-  rows.push(["throughput 1→1 (msg/s)", fmt(rt), fmt(ot), (ot / rt).toFixed(2) + "x"]);
-  const rt6 = await rawThroughput(raw.port, 2);
-  rows.push([
-    "throughput 1→1, raw relay carrying the protocol's 6 frames per message (msg/s)",
-    fmt(rt6),
-    fmt(ot),
-    (ot / rt6).toFixed(2) + "x",
-  ]);
+  for (let round = 0; round < ROUNDS; round++) {
+    const rt = await rawThroughput(raw.port);
+    const ot = await oursThroughput(ours.port);
+    record("throughput 1→1 (msg/s)", rt, ot);
+    const rt6 = await rawThroughput(raw.port, 2);
+    record(
+      "throughput 1→1, raw relay carrying the protocol's 6 frames per message (msg/s)",
+      rt6,
+      ot,
+    );
 
-  const rl = await rawLatency(raw.port);
-  const ol = await oursLatency(ours.port);
-  rows.push([
-    `latency p50 at ${RATE}/s (ms)`,
-    fmt(percentile(rl, 50)),
-    fmt(percentile(ol, 50)),
-    (percentile(ol, 50) / percentile(rl, 50)).toFixed(2) + "x",
-  ]);
-  rows.push([
-    `latency p99 at ${RATE}/s (ms)`,
-    fmt(percentile(rl, 99)),
-    fmt(percentile(ol, 99)),
-    (percentile(ol, 99) / percentile(rl, 99)).toFixed(2) + "x",
-  ]);
+    const rl = await rawLatency(raw.port);
+    const ol = await oursLatency(ours.port);
+    record(`latency p50 at ${RATE}/s (ms)`, percentile(rl, 50), percentile(ol, 50));
+    record(`latency p99 at ${RATE}/s (ms)`, percentile(rl, 99), percentile(ol, 99));
 
-  const rf = await rawFanout(raw.port);
-  const of = await oursFanout(ours.port);
-  rows.push([
-    `fan-out to ${FANOUT}: deliveries/s`,
-    fmt(rf.rate),
-    fmt(of.rate),
-    (of.rate / rf.rate).toFixed(2) + "x",
-  ]);
-  rows.push([
-    `fan-out to ${FANOUT}: p99 (ms)`,
-    fmt(percentile(rf.lat, 99)),
-    fmt(percentile(of.lat, 99)),
-    (percentile(of.lat, 99) / percentile(rf.lat, 99)).toFixed(2) + "x",
-  ]);
+    const rf = await rawFanout(raw.port);
+    const of = await oursFanout(ours.port);
+    record(`fan-out to ${FANOUT}: deliveries/s`, rf.rate, of.rate);
+    record(`fan-out to ${FANOUT}: p99 (ms)`, percentile(rf.lat, 99), percentile(of.lat, 99));
+    console.error(`round ${round + 1} of ${ROUNDS} done`);
+  }
 } finally {
   await raw.stop();
   await ours.stop();
   await Deno.remove(dataDir, { recursive: true });
 }
 
-console.log(`\nmessaging, ${N} messages of ~100 bytes, loopback, Deno ${Deno.version.deno}\n`);
-console.log("| measure | raw relay | room server | ratio |");
-console.log("| --- | ---: | ---: | ---: |");
-for (const r of rows) console.log(`| ${r.join(" | ")} |`);
+console.log(
+  `\nmessaging, ${N} messages of ~100 bytes (after ${WARMUP} / ${WARMUP_MS} ms of warm-up), ` +
+    `loopback, Deno ${Deno.version.deno}, median of ${ROUNDS} rounds\n`,
+);
+console.log("| measure | raw relay | room server | ratio (median of rounds) | ratio per round |");
+console.log("| --- | ---: | ---: | ---: | ---: |");
+for (const m of measures.values()) {
+  // Each round compares the two servers measured back to back: the median of those paired
+  // ratios, not the ratio of two medians taken from different rounds.
+  const ratios = m.ours.map((o, i) => o / m.raw[i]);
+  const list = ratios.map((r) => r.toFixed(2)).join(", ");
+  const ratio = median(ratios).toFixed(2) + "x";
+  console.log(
+    `| ${m.name} | ${fmt(median(m.raw))} | ${fmt(median(m.ours))} | ${ratio} | ${list} |`,
+  );
+}
