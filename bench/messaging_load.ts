@@ -236,28 +236,36 @@ async function oursThroughput(port: number): Promise<number> {
     const WINDOW = 1000;
     let inflight = 0;
     let wake: (() => void) | undefined;
-    const sent: Promise<void>[] = [];
+    // Completions are counted, not kept: holding every send's promise would cost the client GC
+    // work the raw relay's clients do not have.
+    let failure: unknown;
+    const settled = Promise.withResolvers<void>();
+    let sending = true;
+    const settle = () => {
+      inflight--;
+      if (wake && inflight < WINDOW) {
+        const w = wake;
+        wake = undefined;
+        w();
+      }
+      if (!sending && inflight === 0) settled.resolve();
+    };
+    const fail = (e: unknown) => {
+      failure ??= e;
+      settle();
+    };
     for (let i = 0; i < n; i++) {
       inflight++;
-      const p = tx.messaging.sendMessage({
-        to,
-        type: "m",
-        message: { t: performance.now(), f: FILL },
-      })
-        .finally(() => {
-          inflight--;
-          if (wake && inflight < WINDOW) {
-            const w = wake;
-            wake = undefined;
-            w();
-          }
-        });
-      sent.push(p);
+      tx.messaging.sendMessage({ to, type: "m", message: { t: performance.now(), f: FILL } })
+        .then(settle, fail);
       if (inflight >= WINDOW) await new Promise<void>((r) => wake = r);
     }
+    sending = false;
+    if (inflight === 0) settled.resolve();
     await done.promise;
     const rate = n / ((performance.now() - t0) / 1000);
-    await Promise.all(sent);
+    await settled.promise;
+    if (failure !== undefined) throw failure;
     return rate;
   };
   await run(WARMUP); // JIT warm-up of client and server, not measured
