@@ -43,7 +43,10 @@ export interface HttpFront {
   readonly port: number;
   /** Resolves when the front stopped listening and its HTTP connections ended. */
   readonly finished: Promise<void>;
-  /** Stops listening and closes idle and in-flight HTTP connections (not accepted WebSockets). */
+  /**
+   * Stops listening, closes idle and in-flight HTTP connections, and cuts off accepted WebSockets
+   * that are still open (close them first for a clean closing handshake).
+   */
   close(): Promise<void>;
 }
 
@@ -184,6 +187,9 @@ export function listenHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
         close() {
           server.close();
           server.closeAllConnections?.();
+          // Sockets still waiting for a peer's close frame (a stalled peer holds one for up to
+          // 30 s) would keep the server open.
+          for (const socket of sockets) socket.terminate();
           return finished;
         },
       });

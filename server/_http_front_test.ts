@@ -1,7 +1,14 @@
 // The room server's node:http + ws front: HTTP edge cases, handshakes that do not complete,
 // keep-alive pings and listen errors, each through a real server on loopback.
 import assert from "node:assert/strict";
-import { ApiScope, generateApiKey, JsonContent, ParticipantToken } from "@meshagent/api";
+import {
+  ApiScope,
+  generateApiKey,
+  JsonContent,
+  PacketAssembler,
+  ParticipantToken,
+  unpackMessage,
+} from "@meshagent/api";
 import { WebSocket as WS } from "ws";
 import { handshake, TestClient } from "./_test_helpers.ts";
 import { RoomServer } from "./room_server.ts";
@@ -161,5 +168,72 @@ Deno.test("the subprotocol is echoed only when the token came in it", async () =
     assert.equal(plain.headers["sec-websocket-protocol"], undefined);
   } finally {
     await server.close();
+  }
+});
+
+Deno.test("one frame over the message limit closes only that socket with 1009", async () => {
+  const server = await startTestServer({ maxMessageSize: 64 * 1024 });
+  try {
+    const url = server.roomUrl("big-frame");
+    const victim = await TestClient.connect(url, await server.token("big-frame", "big"));
+    const bystander = await TestClient.connect(url, await server.token("big-frame", "calm"));
+    victim.socket.send(new Uint8Array(200 * 1024));
+    const closed = await victim.closed;
+    assert.equal(closed.code, 1009);
+    assert.ok((await bystander.invoke("queues", "list")) instanceof JsonContent);
+    await bystander.close();
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("a participant that stops reading is closed once its send backlog passes the limit", async () => {
+  const dataDir = await Deno.makeTempDir();
+  const key = generateApiKey();
+  const server = await RoomServer.listen({
+    port: 0,
+    dataDir,
+    keys: [key],
+    maxBufferedAmount: 1024 * 1024,
+  });
+  try {
+    const token = async (name: string) =>
+      await new ParticipantToken({ name }).addRoomGrant("backlog")
+        .addApiGrant(ApiScope.agentDefault()).toJwt({ apiKey: key.key });
+    const url = `ws://127.0.0.1:${server.port}/rooms/backlog`;
+
+    // A raw ws client that learns its participant id, then stops reading from its TCP socket.
+    const stalled = new WS(url, [], {
+      headers: { authorization: `Bearer ${await token("slow")}` },
+    });
+    stalled.on("error", () => {});
+    const assembler = new PacketAssembler();
+    const id = await new Promise<string>((resolve) => {
+      stalled.on("message", (frame: Uint8Array) => {
+        const m = assembler.push(new Uint8Array(frame));
+        if (m?.type === "connected") resolve(unpackMessage(m.data).header.participantId as string);
+      });
+    });
+    stalled._socket.pause();
+
+    const sender = await TestClient.connect(url, await token("fast"));
+    const attachment = new Uint8Array(64 * 1024).toBase64();
+    let refused: unknown;
+    for (let i = 0; i < 2000 && refused === undefined; i++) {
+      await sender.invoke("messaging", "send", {
+        to_participant_id: id,
+        type: "bulk",
+        message_json: "{}",
+        attachment_base64: attachment,
+      }).catch((e) => refused = e);
+    }
+    // The server dropped the stalled participant instead of buffering without bound.
+    assert.match(String(refused), /the participant was not found/);
+    await sender.close();
+    stalled.terminate();
+    await eventually(() => server.roomCount === 0, "the room ends");
+  } finally {
+    await server.shutdown();
+    await Deno.remove(dataDir, { recursive: true });
   }
 });
