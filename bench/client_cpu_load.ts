@@ -14,8 +14,8 @@
 // changes.
 import { parseArgs } from "node:util";
 import process from "node:process";
-import { formatApiKey, generateApiKey, RoomClient } from "@meshagent/api";
-import { ApiScope, ParticipantToken } from "@meshagent/api";
+import { formatApiKey, generateApiKey, type RoomClient } from "@meshagent/api";
+import { messagingClient, spawnServer } from "./_load_support.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -35,33 +35,22 @@ const SERVER_DIR = values["server-dir"] ?? ROOT;
 
 const key = generateApiKey();
 const dataDir = await Deno.makeTempDir();
-const child = new Deno.Command(Deno.execPath(), {
-  args: values.mock
+const server = await spawnServer(
+  values.mock
     ? ["run", "-A", "bench/_mock_room_server.ts"]
     : ["run", "-A", "cli/main.ts", "server", "--port", "0", "--data-dir", dataDir],
-  cwd: values.mock ? ROOT : SERVER_DIR,
-  env: { MESHAGENT_API_KEY: formatApiKey(key) },
-  stdout: "piped",
-  stderr: "inherit",
-}).spawn();
-const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-let text = "";
-let port = 0;
-while (!port) {
-  const { value, done } = await reader.read();
-  if (done) throw new Error(`server exited: ${text}`);
-  text += value;
-  const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(text);
-  if (m) port = Number(m[1]);
-}
-const drain = (async () => {
-  while (!(await reader.read()).done) { /* discard */ }
-})();
+  {
+    cwd: values.mock ? ROOT : SERVER_DIR,
+    env: { MESHAGENT_API_KEY: formatApiKey(key) },
+    portLine: /listening on http:\/\/127\.0\.0\.1:(\d+)/,
+  },
+);
+const port = server.port;
 
 /** CPU seconds (user + system) of the server process, from /proc. */
 function serverCpu(): number {
   try {
-    const stat = Deno.readTextFileSync(`/proc/${child.pid}/stat`);
+    const stat = Deno.readTextFileSync(`/proc/${server.pid}/stat`);
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks
   } catch {
@@ -69,19 +58,8 @@ function serverCpu(): number {
   }
 }
 
-async function connect(room: string, name: string): Promise<RoomClient> {
-  const token = new ParticipantToken({ name, projectId: key.projectId, apiKeyId: key.id });
-  token.addRoomGrant(room);
-  token.addApiGrant(ApiScope.agentDefault());
-  const client = new RoomClient({
-    url: `ws://127.0.0.1:${port}/rooms/${room}`,
-    token: await token.toJwt({ secret: key.secret }),
-    reconnectTimeout: 0,
-  });
-  await client.start();
-  await client.messaging.enable();
-  return client;
-}
+const connect = (room: string, name: string): Promise<RoomClient> =>
+  messagingClient(key, port, room, name);
 
 const FILL = "x".repeat(80);
 
@@ -152,9 +130,7 @@ try {
     );
   }
 } finally {
-  child.kill("SIGTERM");
-  await child.status;
-  await drain;
+  await server.stop();
   await Deno.remove(dataDir, { recursive: true });
 }
 const range = (xs: number[], digits: number) =>

@@ -14,8 +14,8 @@
 // 3. fan-out: one sender, 100 receivers, 500 broadcasts at 200/s; deliveries per second and p99.
 import { parseArgs } from "node:util";
 import { WebSocket as WS } from "ws";
-import { formatApiKey, generateApiKey, RoomClient } from "@meshagent/api";
-import { ApiScope, ParticipantToken } from "@meshagent/api";
+import { formatApiKey, generateApiKey, type RoomClient } from "@meshagent/api";
+import { messagingClient, percentile, spawnServer } from "./_load_support.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -36,46 +36,8 @@ const WARMUP = 5000;
 const WARMUP_MS = 1000;
 const ROOT = new URL("..", import.meta.url).pathname;
 
-interface Proc {
-  port: number;
-  stop(): Promise<void>;
-}
-
-async function spawn(args: string[], env: Record<string, string>, portLine: RegExp): Promise<Proc> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: ROOT,
-    env,
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let text = "";
-  let port = 0;
-  while (!port) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`server exited: ${text}`);
-    text += value;
-    const m = portLine.exec(text);
-    if (m) port = Number(m[1]);
-  }
-  const drain = (async () => {
-    while (!(await reader.read()).done) { /* discard */ }
-  })();
-  return {
-    port,
-    async stop() {
-      child.kill("SIGTERM");
-      await child.status;
-      await drain;
-    },
-  };
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
+const spawn = (args: string[], env: Record<string, string>, portLine: RegExp) =>
+  spawnServer(args, { cwd: ROOT, env, portLine });
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -199,19 +161,8 @@ async function rawFanout(port: number): Promise<{ rate: number; lat: number[] }>
 
 const key = generateApiKey();
 
-async function roomClient(port: number, room: string, name: string): Promise<RoomClient> {
-  const token = new ParticipantToken({ name, projectId: key.projectId, apiKeyId: key.id });
-  token.addRoomGrant(room);
-  token.addApiGrant(ApiScope.agentDefault());
-  const client = new RoomClient({
-    url: `ws://127.0.0.1:${port}/rooms/${room}`,
-    token: await token.toJwt({ secret: key.secret }),
-    reconnectTimeout: 0,
-  });
-  await client.start();
-  await client.messaging.enable();
-  return client;
-}
+const roomClient = (port: number, room: string, name: string): Promise<RoomClient> =>
+  messagingClient(key, port, room, name);
 
 const FILL = "x".repeat(80);
 

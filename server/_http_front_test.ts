@@ -11,7 +11,7 @@ import {
 } from "@meshagent/api";
 import { WebSocket as WS } from "ws";
 import { handshake, TestClient } from "./_test_helpers.ts";
-import { RoomServer } from "./room_server.ts";
+import { RoomServer, type RoomServerOptions } from "./room_server.ts";
 import { startTestServer } from "./testing.ts";
 
 /** Sends raw bytes on a fresh TCP connection and returns everything the server sent back. */
@@ -33,6 +33,24 @@ async function rawExchange(port: number, bytes: string): Promise<string> {
       conn.close();
     } catch { /* closed by the timer */ }
   }
+}
+
+/** A room server with its own key and data folder, options as given, and a token maker. */
+async function listen(options: Partial<RoomServerOptions> = {}) {
+  const dataDir = await Deno.makeTempDir();
+  const key = generateApiKey();
+  const server = await RoomServer.listen({ port: 0, dataDir, keys: [key], ...options });
+  return {
+    server,
+    url: (room: string) => `ws://127.0.0.1:${server.port}/rooms/${room}`,
+    token: (room: string, name: string) =>
+      new ParticipantToken({ name }).addRoomGrant(room).addApiGrant(ApiScope.agentDefault())
+        .toJwt({ apiKey: key.key }),
+    async [Symbol.asyncDispose]() {
+      await server.shutdown();
+      await Deno.remove(dataDir, { recursive: true });
+    },
+  };
 }
 
 async function eventually(check: () => boolean, what: string): Promise<void> {
@@ -61,83 +79,66 @@ Deno.test("HEAD / has the banner's headers and no body; a malformed request gets
 });
 
 Deno.test("an upgrade that fails after admission leaves no room behind", async () => {
-  const dataDir = await Deno.makeTempDir();
-  const key = generateApiKey();
-  const server = await RoomServer.listen({ port: 0, dataDir, keys: [key] });
-  try {
-    const jwt = await new ParticipantToken({ name: "alice" }).addRoomGrant("half-open")
-      .addApiGrant(ApiScope.agentDefault())
-      .toJwt({ apiKey: key.key });
-    const request = (extra: string[]) =>
-      [
-        "GET /rooms/half-open HTTP/1.1",
-        `Host: 127.0.0.1:${server.port}`,
-        "Upgrade: websocket",
-        "Connection: Upgrade",
-        "Sec-WebSocket-Version: 13",
-        `Authorization: Bearer ${jwt}`,
-        ...extra,
-        "",
-        "",
-      ].join("\r\n");
-    // A valid token but no Sec-WebSocket-Key: ws answers 400 itself, after our admission.
-    assert.match(await rawExchange(server.port, request([])), /^HTTP\/1\.1 400/);
-    await eventually(() => server.roomCount === 0, "no room after a refused handshake");
+  await using room = await listen();
+  const server = room.server;
+  const jwt = await room.token("half-open", "alice");
+  const request = (extra: string[]) =>
+    [
+      "GET /rooms/half-open HTTP/1.1",
+      `Host: 127.0.0.1:${server.port}`,
+      "Upgrade: websocket",
+      "Connection: Upgrade",
+      "Sec-WebSocket-Version: 13",
+      `Authorization: Bearer ${jwt}`,
+      ...extra,
+      "",
+      "",
+    ].join("\r\n");
+  // A valid token but no Sec-WebSocket-Key: ws answers 400 itself, after our admission.
+  assert.match(await rawExchange(server.port, request([])), /^HTTP\/1\.1 400/);
+  await eventually(() => server.roomCount === 0, "no room after a refused handshake");
 
-    // A client that hangs up while its token is being checked.
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
-    await conn.write(
-      new TextEncoder().encode(request(["Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="])),
-    );
-    conn.close();
-    await eventually(() => server.roomCount === 0, "no room after a client that left");
+  // A client that hangs up while its token is being checked.
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: server.port });
+  await conn.write(
+    new TextEncoder().encode(request(["Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="])),
+  );
+  conn.close();
+  await eventually(() => server.roomCount === 0, "no room after a client that left");
 
-    // The room still works for a real participant.
-    const alice = await TestClient.connect(`ws://127.0.0.1:${server.port}/rooms/half-open`, jwt);
-    assert.equal(server.roomCount, 1);
-    assert.ok((await alice.invoke("queues", "list")) instanceof JsonContent);
-    await alice.close();
-    await eventually(() => server.roomCount === 0, "the room ends after its participant left");
-  } finally {
-    await server.shutdown();
-    await Deno.remove(dataDir, { recursive: true });
-  }
+  // The room still works for a real participant.
+  const alice = await TestClient.connect(`ws://127.0.0.1:${server.port}/rooms/half-open`, jwt);
+  assert.equal(server.roomCount, 1);
+  assert.ok((await alice.invoke("queues", "list")) instanceof JsonContent);
+  await alice.close();
+  await eventually(() => server.roomCount === 0, "the room ends after its participant left");
 });
 
 Deno.test("a client that stops answering pings is dropped; one that answers stays", async () => {
-  const dataDir = await Deno.makeTempDir();
-  const key = generateApiKey();
-  const server = await RoomServer.listen({ port: 0, dataDir, keys: [key], pingInterval: 0.1 });
-  try {
-    const token = async (name: string) =>
-      await new ParticipantToken({ name }).addRoomGrant("pings")
-        .addApiGrant(ApiScope.agentDefault()).toJwt({ apiKey: key.key });
-    const url = `ws://127.0.0.1:${server.port}/rooms/pings`;
+  await using room = await listen({ pingInterval: 0.1 });
+  const server = room.server;
+  const token = (name: string) => room.token("pings", name);
+  const url = room.url("pings");
+  // npm ws with autoPong off never answers the server's pings.
+  const silent = new WS(url, [], {
+    headers: { authorization: `Bearer ${await token("silent")}` },
+    autoPong: false,
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const silentClosed = new Promise<number>((resolve, reject) => {
+    silent.on("close", resolve);
+    timer = setTimeout(() => reject(new Error("the silent client was not dropped")), 5000);
+  }).finally(() => clearTimeout(timer));
+  silent.on("error", () => {});
+  // Deno's WebSocket answers pings by itself.
+  const lively = await TestClient.connect(url, await token("lively"));
 
-    // npm ws with autoPong off never answers the server's pings.
-    const silent = new WS(url, [], {
-      headers: { authorization: `Bearer ${await token("silent")}` },
-      autoPong: false,
-    });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const silentClosed = new Promise<number>((resolve, reject) => {
-      silent.on("close", resolve);
-      timer = setTimeout(() => reject(new Error("the silent client was not dropped")), 5000);
-    }).finally(() => clearTimeout(timer));
-    silent.on("error", () => {});
-    // Deno's WebSocket answers pings by itself.
-    const lively = await TestClient.connect(url, await token("lively"));
-
-    assert.equal(await silentClosed, 1006);
-    // Several ping rounds later the answering client still works.
-    await new Promise((r) => setTimeout(r, 350));
-    assert.ok((await lively.invoke("queues", "list")) instanceof JsonContent);
-    await lively.close();
-    await eventually(() => server.roomCount === 0, "the room ends after both left");
-  } finally {
-    await server.shutdown();
-    await Deno.remove(dataDir, { recursive: true });
-  }
+  assert.equal(await silentClosed, 1006);
+  // Several ping rounds later the answering client still works.
+  await new Promise((r) => setTimeout(r, 350));
+  assert.ok((await lively.invoke("queues", "list")) instanceof JsonContent);
+  await lively.close();
+  await eventually(() => server.roomCount === 0, "the room ends after both left");
 });
 
 Deno.test("listening on a port in use fails with the address error", async () => {
@@ -188,52 +189,38 @@ Deno.test("one frame over the message limit closes only that socket with 1009", 
 });
 
 Deno.test("a participant that stops reading is closed once its send backlog passes the limit", async () => {
-  const dataDir = await Deno.makeTempDir();
-  const key = generateApiKey();
-  const server = await RoomServer.listen({
-    port: 0,
-    dataDir,
-    keys: [key],
-    maxBufferedAmount: 1024 * 1024,
+  await using room = await listen({ maxBufferedAmount: 1024 * 1024 });
+  const server = room.server;
+  const token = (name: string) => room.token("backlog", name);
+  const url = room.url("backlog");
+  // A raw ws client that learns its participant id, then stops reading from its TCP socket.
+  const stalled = new WS(url, [], {
+    headers: { authorization: `Bearer ${await token("slow")}` },
   });
-  try {
-    const token = async (name: string) =>
-      await new ParticipantToken({ name }).addRoomGrant("backlog")
-        .addApiGrant(ApiScope.agentDefault()).toJwt({ apiKey: key.key });
-    const url = `ws://127.0.0.1:${server.port}/rooms/backlog`;
-
-    // A raw ws client that learns its participant id, then stops reading from its TCP socket.
-    const stalled = new WS(url, [], {
-      headers: { authorization: `Bearer ${await token("slow")}` },
+  stalled.on("error", () => {});
+  const assembler = new PacketAssembler();
+  const id = await new Promise<string>((resolve) => {
+    stalled.on("message", (frame: Uint8Array) => {
+      const m = assembler.push(new Uint8Array(frame));
+      if (m?.type === "connected") resolve(unpackMessage(m.data).header.participantId as string);
     });
-    stalled.on("error", () => {});
-    const assembler = new PacketAssembler();
-    const id = await new Promise<string>((resolve) => {
-      stalled.on("message", (frame: Uint8Array) => {
-        const m = assembler.push(new Uint8Array(frame));
-        if (m?.type === "connected") resolve(unpackMessage(m.data).header.participantId as string);
-      });
-    });
-    stalled._socket.pause();
+  });
+  stalled._socket.pause();
 
-    const sender = await TestClient.connect(url, await token("fast"));
-    const attachment = new Uint8Array(64 * 1024).toBase64();
-    let refused: unknown;
-    for (let i = 0; i < 2000 && refused === undefined; i++) {
-      await sender.invoke("messaging", "send", {
-        to_participant_id: id,
-        type: "bulk",
-        message_json: "{}",
-        attachment_base64: attachment,
-      }).catch((e) => refused = e);
-    }
-    // The server dropped the stalled participant instead of buffering without bound.
-    assert.match(String(refused), /the participant was not found/);
-    await sender.close();
-    stalled.terminate();
-    await eventually(() => server.roomCount === 0, "the room ends");
-  } finally {
-    await server.shutdown();
-    await Deno.remove(dataDir, { recursive: true });
+  const sender = await TestClient.connect(url, await token("fast"));
+  const attachment = new Uint8Array(64 * 1024).toBase64();
+  let refused: unknown;
+  for (let i = 0; i < 2000 && refused === undefined; i++) {
+    await sender.invoke("messaging", "send", {
+      to_participant_id: id,
+      type: "bulk",
+      message_json: "{}",
+      attachment_base64: attachment,
+    }).catch((e) => refused = e);
   }
+  // The server dropped the stalled participant instead of buffering without bound.
+  assert.match(String(refused), /the participant was not found/);
+  await sender.close();
+  stalled.terminate();
+  await eventually(() => server.roomCount === 0, "the room ends");
 });
