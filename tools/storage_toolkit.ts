@@ -8,6 +8,7 @@ import {
   TextContent,
 } from "@meshagent/api";
 import { callSignal, roomOf, strictObject } from "./_tool_room.ts";
+import { refusalOf, type Resolve, runtimeResolver } from "./_url_guard.ts";
 import { FunctionTool, type Tool } from "./tool.ts";
 import type { ToolContext } from "./tool_context.ts";
 import { ToolError } from "./tool_error.ts";
@@ -51,6 +52,54 @@ export interface StorageToolkitOptions {
   fetchTimeout?: number;
   /** How long one storage operation may take, in ms (default 60000). */
   requestTimeout?: number;
+  /**
+   * Which non-public hosts `save_file_from_url` may fetch (default `false`: none).
+   *
+   * By default the tool fetches only URLs on the public internet: it refuses a URL whose host
+   * is, or resolves (DNS A and AAAA) to, a loopback (`127.0.0.0/8`, `::1`, `localhost`),
+   * private (`10/8`, `172.16/12`, `192.168/16`, `fc00::/7`), link-local (`169.254/16` with the
+   * cloud metadata address `169.254.169.254`, `fe80::/10`), carrier-grade NAT (`100.64/10`),
+   * unspecified (`0.0.0.0`, `::`), multicast or other reserved address, in any form `new URL`
+   * accepts (`http://0x7f.1/`, `http://2130706433/`, `http://[::ffff:127.0.0.1]/`), and a name
+   * that does not resolve. Every redirect (at most 5, followed by hand) is checked the same
+   * way. A refused URL fails the call with code 1001 and a message naming the host and why;
+   * nothing is fetched or stored.
+   *
+   * - `true` turns the check off (local development and tests; never for a model fed
+   *   untrusted input on a server).
+   * - A function is asked about each URL the check refuses (the one given and each redirect
+   *   target); it returns `true` to fetch it anyway, e.g. to allow one local service.
+   *
+   * Where there is no `Deno.resolveDns` (browsers) only IP literals and `localhost` names are
+   * checked. A host name is resolved for the check and again by `fetch`, so a DNS server that
+   * changes its answer in between (DNS rebinding) is not caught; put the process behind an
+   * egress firewall or proxy where that matters.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { StorageToolkit, ToolContext, ToolError } from "@meshagent/tools";
+   *
+   * // Allow one local development server, refuse every other non-public host.
+   * const storage = new StorageToolkit({
+   *   name: "agent_storage",
+   *   allowPrivateNetworks: (url) => url.host === "127.0.0.1:8080",
+   * });
+   * // A refused URL fails before anything is fetched (or a room is needed).
+   * const ctx = new ToolContext({ caller: { id: "p1", attributes: {} }, room: null });
+   * await assert.rejects(
+   *   storage.execute(ctx, "save_file_from_url", {
+   *     url: "http://169.254.169.254/latest/meta-data/",
+   *     path: "meta.txt",
+   *     overwrite: null,
+   *   }),
+   *   (e: unknown) =>
+   *     e instanceof ToolError && e.code === 1001 &&
+   *     e.message.includes("169.254.169.254 is the cloud metadata address"),
+   * );
+   * ```
+   */
+  allowPrivateNetworks?: boolean | ((url: URL) => boolean | Promise<boolean>);
 }
 
 const MiB = 1024 * 1024;
@@ -58,6 +107,9 @@ const DEFAULT_MAX_READ = 4 * MiB;
 const DEFAULT_MAX_GREP = 16 * MiB;
 const DEFAULT_MAX_DOWNLOAD = 64 * MiB;
 const DEFAULT_TIMEOUT = 60_000;
+/** `save_file_from_url` follows at most this many redirects. */
+const MAX_REDIRECTS = 5;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 /** `grep_file` returns at most this many matches by default, and never more than the cap. */
 const DEFAULT_MATCHES = 50;
 const MAX_MATCHES = 1000;
@@ -258,9 +310,13 @@ class StorageOps {
   readonly #name: string;
   readonly #room: RoomClient | null;
   readonly #mounts: MountTable;
+  readonly #allowPrivate: NonNullable<StorageToolkitOptions["allowPrivateNetworks"]>;
+  readonly #resolveDns: Resolve | undefined;
 
   constructor(name: string, options: StorageToolkitOptions) {
     this.#name = name;
+    this.#allowPrivate = options.allowPrivateNetworks ?? false;
+    this.#resolveDns = runtimeResolver();
     this.#room = options.room ?? null;
     this.#mounts = new MountTable(options.mounts);
     this.limits = {
@@ -463,6 +519,11 @@ class StorageOps {
       );
     }
     const { roomPath, path } = this.#resolve(args.path, true);
+    const max = this.limits.maxDownload;
+    const timeout = this.limits.fetchTimeout;
+    const signal = callSignal(ctx, timeout);
+    // Refused URLs fail before storage is touched.
+    await this.#checkUrl(ctx, signal, url, undefined, timeout);
     const room = this.room(ctx);
     const overwrite = args.overwrite ?? false;
     if (!overwrite && await room.storage.exists(roomPath, this.#options(ctx))) {
@@ -471,16 +532,49 @@ class StorageOps {
         path,
       );
     }
-    const max = this.limits.maxDownload;
-    const timeout = this.limits.fetchTimeout;
-    const signal = callSignal(ctx, timeout);
-    const where = url.href;
+    let current = url;
     let response: Response;
-    try {
-      response = await fetch(url, { signal, redirect: "follow" });
-    } catch (e) {
-      throw fetchError(e, where, timeout, ctx);
+    // Redirects are followed by hand so that every hop passes the address check before it is
+    // fetched. Residual race (DNS rebinding): #checkUrl resolves a host name and fetch resolves
+    // it again when it connects, so a DNS server that answers with a public address for the
+    // check and a private one for the connection gets through; fetch cannot be pinned to the
+    // checked address. An egress firewall or proxy is the defence where that matters.
+    for (let hop = 0;; hop++) {
+      try {
+        response = await fetch(current, { signal, redirect: "manual" });
+      } catch (e) {
+        throw fetchError(e, current.href, timeout, ctx);
+      }
+      const location = response.headers.get("location");
+      if (!REDIRECT_STATUSES.has(response.status) || location === null) break;
+      await response.body?.cancel().catch(() => {});
+      if (hop >= MAX_REDIRECTS) {
+        throw new ToolError(
+          `fetching ${url.href} was redirected more than ${MAX_REDIRECTS} times; ` +
+            "save_file_from_url gives up there",
+          ErrorCode.OPERATION_FAILED,
+        );
+      }
+      let next: URL;
+      try {
+        next = new URL(location, current);
+      } catch {
+        throw new ToolError(
+          `${current.href} redirected to ${JSON.stringify(location)}, which is not a URL`,
+          ErrorCode.OPERATION_FAILED,
+        );
+      }
+      if (next.protocol !== "http:" && next.protocol !== "https:") {
+        throw new ToolError(
+          `${current.href} redirected to a ${next.protocol} URL; save_file_from_url fetches ` +
+            "http and https URLs only",
+          ErrorCode.INVALID_REQUEST,
+        );
+      }
+      await this.#checkUrl(ctx, signal, next, current, timeout);
+      current = next;
     }
+    const where = current.href;
     if (!response.ok) {
       await response.body?.cancel().catch(() => {});
       throw new ToolError(
@@ -527,6 +621,38 @@ class StorageOps {
     }
     const stored = mimeType || "application/octet-stream";
     return { path, size, mime_type: stored };
+  }
+
+  /**
+   * Refuses a URL on a non-public host unless `allowPrivateNetworks` allows it.
+   *
+   * @throws {ToolError} 1001 naming the host and why.
+   */
+  async #checkUrl(
+    ctx: ToolContext,
+    signal: AbortSignal,
+    url: URL,
+    redirectedFrom: URL | undefined,
+    timeout: number,
+  ): Promise<void> {
+    if (this.#allowPrivate === true) return;
+    let refusal: string | undefined;
+    try {
+      refusal = await refusalOf(url, this.#resolveDns, signal);
+    } catch (e) {
+      throw fetchError(e, url.href, timeout, ctx);
+    }
+    if (refusal === undefined) return;
+    if (typeof this.#allowPrivate === "function" && await this.#allowPrivate(new URL(url.href))) {
+      return;
+    }
+    const what = redirectedFrom ? `${url.href} (a redirect from ${redirectedFrom.href})` : url.href;
+    throw new ToolError(
+      `save_file_from_url will not fetch ${what}: ${refusal}. It fetches public internet ` +
+        "addresses only; a developer can allow others with the StorageToolkit option " +
+        "allowPrivateNetworks",
+      ErrorCode.PERMISSION_DENIED,
+    );
   }
 
   async downloadUrl(ctx: ToolContext, args: PathArgs): Promise<JsonObject> {
@@ -599,8 +725,8 @@ function makeTools(ops: StorageOps, readOnly: boolean): Tool[] {
       new FunctionTool<SaveUrlArgs>({
         name: "save_file_from_url",
         title: "save file from URL",
-        description: "Downloads an http or https URL and saves it as a file in room storage " +
-          `(at most ${ops.limits.maxDownload} bytes)`,
+        description: "Downloads a public http or https URL and saves it as a file in room " +
+          `storage (at most ${ops.limits.maxDownload} bytes)`,
         strict: true,
         inputSchema: strictObject({
           url: { type: "string", description: "An http or https URL" },
@@ -638,7 +764,10 @@ function makeTools(ops: StorageOps, readOnly: boolean): Tool[] {
  *   text}], match_count, truncated}` (a JavaScript regular expression, line by line)
  * - `write_file {path, text, overwrite}` → `{path, size}` (not in read-only mode)
  * - `save_file_from_url {url, path, overwrite}` → `{path, size, mime_type}`: fetches an http(s)
- *   URL with a timeout and a size limit and stores it (not in read-only mode)
+ *   URL with a timeout and a size limit and stores it (not in read-only mode); hosts that are
+ *   not on the public internet (loopback, private, link-local and cloud metadata, reserved)
+ *   are refused, also after a redirect, unless
+ *   {@linkcode StorageToolkitOptions.allowPrivateNetworks} allows them
  * - `get_file_download_url {path}` → `{url}`: a short-lived HTTP URL of the file
  *
  * Every tool has a strict input schema (all properties required, optional ones nullable, no
@@ -669,7 +798,8 @@ export class StorageToolkit extends Toolkit {
   /**
    * Creates the toolkit.
    *
-   * @param options Name, read-only mode, mounts, room and limits.
+   * @param options Name, read-only mode, mounts, room, limits and which non-public hosts
+   *   `save_file_from_url` may fetch.
    * @throws {ToolError} 1002 for a non-positive limit or two mounts on one path; 3004 for a
    *   mount path with `..`.
    */

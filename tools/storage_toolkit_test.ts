@@ -38,16 +38,43 @@ async function rejectsCode(p: Promise<unknown>, code: number, message?: RegExp):
   });
 }
 
-/** A local HTTP server for save_file_from_url. */
-function startFiles(): { url: string; server: Deno.HttpServer; hang: () => void } {
+/** A local HTTP server for save_file_from_url; `hits` lists the paths it was asked for. */
+function startFiles(): {
+  url: string;
+  port: number;
+  server: Deno.HttpServer;
+  hits: string[];
+  hang: () => void;
+} {
   let release = () => {};
   const hung = new Promise<void>((r) => release = r);
+  const hits: string[] = [];
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
-    const path = new URL(req.url).pathname;
+    const url = new URL(req.url);
+    const path = url.pathname;
+    hits.push(path + url.search);
     if (path === "/hello.txt") {
       return new Response("hello from the web\nsecond line\n", {
         headers: { "content-type": "text/plain; charset=utf-8" },
       });
+    }
+    if (path === "/redirect") {
+      // ?to=<Location>&status=<3xx>; no `to` gives a redirect status without a Location.
+      const to = url.searchParams.get("to");
+      const status = Number(url.searchParams.get("status") ?? 302);
+      return new Response(null, { status, headers: to === null ? {} : { location: to } });
+    }
+    const chain = path.match(/^\/chain\/(\d+)$/);
+    if (chain) {
+      // /chain/N redirects N times before answering, with every redirect status, relative and
+      // absolute Locations.
+      const n = Number(chain[1]);
+      if (n === 0) {
+        return new Response("end of chain", { headers: { "content-type": "text/plain" } });
+      }
+      const status = [301, 302, 303, 307, 308][n % 5];
+      const location = n % 2 === 0 ? `/chain/${n - 1}` : `${url.origin}/chain/${n - 1}`;
+      return new Response(null, { status, headers: { location } });
     }
     if (path === "/big") return new Response(new Uint8Array(5000));
     if (path === "/big-chunked") {
@@ -76,7 +103,8 @@ function startFiles(): { url: string; server: Deno.HttpServer; hang: () => void 
     }
     return new Response("nope", { status: 404, statusText: "Not Found" });
   });
-  return { url: `http://127.0.0.1:${server.addr.port}`, server, hang: release };
+  const port = server.addr.port;
+  return { url: `http://127.0.0.1:${port}`, port, server, hits, hang: release };
 }
 
 Deno.test("storage toolkit: every tool has a strict input schema; read-only drops the write tools", async () => {
@@ -272,7 +300,12 @@ Deno.test("storage toolkit: save_file_from_url fetches http(s) with a size limit
   const room = await connect(server, "agent");
   const files = startFiles();
   try {
-    const kit = new StorageToolkit({ maxDownloadBytes: 4096, fetchTimeout: 500 });
+    // The server is on 127.0.0.1, which the toolkit refuses unless told otherwise.
+    const kit = new StorageToolkit({
+      maxDownloadBytes: 4096,
+      fetchTimeout: 500,
+      allowPrivateNetworks: true,
+    });
     const ctx = contextFor(room);
     const saved = json(
       await kit.execute(ctx, "save_file_from_url", {
@@ -352,6 +385,236 @@ Deno.test("storage toolkit: save_file_from_url fetches http(s) with a size limit
     }
   } finally {
     files.hang();
+    await files.server.shutdown();
+    await room.dispose();
+    await server.close();
+  }
+});
+
+const SAVE = "save_file_from_url";
+
+/** The PERMISSION_DENIED refusal of a non-public host. */
+async function refused(p: Promise<unknown>, message: RegExp): Promise<void> {
+  await rejectsCode(p, 1001, message);
+  await p.catch((e: Error) => {
+    assert.match(e.message, /allowPrivateNetworks/, "the refusal says how to allow it");
+  });
+}
+
+const thisHost = Deno.hostname();
+const thisHostIsLocal = await Deno.resolveDns(thisHost, "A").then(
+  (addresses) => addresses.some((a) => a.startsWith("127.")),
+  () => false,
+);
+
+Deno.test("storage toolkit: save_file_from_url refuses loopback, private and metadata hosts by default", async () => {
+  const server = await startTestServer();
+  const room = await connect(server, "agent");
+  const files = startFiles();
+  try {
+    const kit = new StorageToolkit();
+    const ctx = contextFor(room);
+    const port = files.port;
+    const cases: [string, RegExp][] = [
+      [
+        `${files.url}/hello.txt`,
+        /will not fetch http:\/\/127\.0\.0\.1:\d+\/hello\.txt: the host 127\.0\.0\.1 is a loopback address \(127\.0\.0\.0\/8\)/,
+      ],
+      [`http://localhost:${port}/hello.txt`, /the host localhost is a loopback name/],
+      [`http://LOCALHOST.:${port}/hello.txt`, /the host localhost\. is a loopback name/],
+      [`http://[::1]:${port}/hello.txt`, /the host \[::1\] is the loopback address/],
+      [`http://0x7f.1:${port}/hello.txt`, /the host 127\.0\.0\.1 is a loopback address/],
+      [`http://2130706433:${port}/hello.txt`, /the host 127\.0\.0\.1 is a loopback address/],
+      [`http://127.1:${port}/hello.txt`, /the host 127\.0\.0\.1 is a loopback address/],
+      [`http://[::ffff:127.0.0.1]:${port}/hello.txt`, /IPv6 form .* of 127\.0\.0\.1, a loopback/],
+      [`http://0.0.0.0:${port}/hello.txt`, /the host 0\.0\.0\.0 is an unspecified/],
+      [`http://[::]:${port}/hello.txt`, /the host \[::\] is the unspecified address/],
+      // Refused before any connection: nothing is sent to these addresses.
+      [
+        "http://169.254.169.254/latest/meta-data/",
+        /the host 169\.254\.169\.254 is the cloud metadata address/,
+      ],
+      ["http://[fd00:ec2::254]/latest/meta-data/", /a private \(unique local\) address/],
+      ["http://10.0.0.1/", /the host 10\.0\.0\.1 is a private address \(10\.0\.0\.0\/8\)/],
+      ["https://192.168.1.1/", /a private address \(192\.168\.0\.0\/16\)/],
+      ["http://172.20.0.1/", /a private address \(172\.16\.0\.0\/12\)/],
+      ["http://100.100.100.200/", /carrier-grade NAT/],
+      ["http://[fe80::1]/", /a link-local address/],
+      ["http://224.0.0.251/", /a multicast address/],
+    ];
+    if (thisHostIsLocal) {
+      // A real DNS look-up (the machine's name is in /etc/hosts as 127.0.0.1 here).
+      cases.push([
+        `http://${thisHost}:${port}/hello.txt`,
+        new RegExp(`the host ${thisHost.toLowerCase()} resolves to 127\\.`),
+      ]);
+    }
+    for (const [url, message] of cases) {
+      await refused(kit.execute(ctx, SAVE, { url, path: "web/x.txt", overwrite: null }), message);
+    }
+    assert.deepEqual(files.hits, [], "no request reached the server");
+    assert.equal(await room.storage.exists("web/x.txt"), false);
+    assert.equal(await room.storage.exists("web"), false);
+
+    // The same URL is fetched once allowed.
+    const open = new StorageToolkit({ allowPrivateNetworks: true });
+    const saved = json(
+      await open.execute(ctx, SAVE, {
+        url: `${files.url}/hello.txt`,
+        path: "web/x.txt",
+        overwrite: null,
+      }),
+    );
+    assert.equal(saved.size, 31);
+    assert.deepEqual(files.hits, ["/hello.txt"]);
+  } finally {
+    await files.server.shutdown();
+    await room.dispose();
+    await server.close();
+  }
+});
+
+Deno.test("storage toolkit: save_file_from_url checks every redirect against the policy", async () => {
+  const server = await startTestServer();
+  const room = await connect(server, "agent");
+  const files = startFiles();
+  try {
+    const ctx = contextFor(room);
+    // Allows the first hop only (a stand-in for a public server that redirects inward).
+    const asked: string[] = [];
+    const kit = new StorageToolkit({
+      allowPrivateNetworks: (url) => {
+        asked.push(url.href);
+        return url.pathname === "/redirect";
+      },
+    });
+    const first = `${files.url}/redirect?to=/hello.txt`;
+    await refused(
+      kit.execute(ctx, SAVE, { url: first, path: "web/inward.txt", overwrite: null }),
+      new RegExp(
+        `will not fetch ${files.url}/hello\\.txt \\(a redirect from ${files.url}/redirect\\?to=/hello\\.txt\\): ` +
+          "the host 127\\.0\\.0\\.1 is a loopback address",
+      ),
+    );
+    assert.deepEqual(asked, [first, `${files.url}/hello.txt`]);
+    assert.deepEqual(
+      files.hits,
+      ["/redirect?to=/hello.txt"],
+      "the redirect target was not fetched",
+    );
+
+    // Absolute redirects to other refused hosts: refused before any connection.
+    for (
+      const [to, message] of [
+        [
+          "http://169.254.169.254/latest/meta-data/iam/",
+          /the host 169\.254\.169\.254 is the cloud metadata/,
+        ],
+        [`http://[::1]:${files.port}/hello.txt`, /the host \[::1\] is the loopback address/],
+        [`http://0x7f.1:${files.port}/hello.txt`, /the host 127\.0\.0\.1 is a loopback/],
+        [`http://localhost:${files.port}/hello.txt`, /the host localhost is a loopback name/],
+      ] as const
+    ) {
+      await refused(
+        kit.execute(ctx, SAVE, {
+          url: `${files.url}/redirect?to=${encodeURIComponent(to)}&status=307`,
+          path: "web/inward.txt",
+          overwrite: null,
+        }),
+        message,
+      );
+    }
+    assert.equal(files.hits.length, 5);
+    assert.ok(files.hits.every((h) => h.startsWith("/redirect?")), files.hits.join());
+    // A redirect to another scheme is refused as well.
+    await rejectsCode(
+      kit.execute(ctx, SAVE, {
+        url: `${files.url}/redirect?to=${encodeURIComponent("file:///etc/passwd")}`,
+        path: "web/inward.txt",
+        overwrite: null,
+      }),
+      1002,
+      /redirected to a file: URL; save_file_from_url fetches http and https URLs only/,
+    );
+    assert.equal(await room.storage.exists("web/inward.txt"), false);
+
+    // An allow function that allows the redirect target too (asynchronously): followed and stored.
+    const local = new StorageToolkit({
+      allowPrivateNetworks: (url) => Promise.resolve(url.port === String(files.port)),
+    });
+    const saved = json(
+      await local.execute(ctx, SAVE, { url: first, path: "web/followed.txt", overwrite: null }),
+    );
+    assert.deepEqual(saved, { path: "web/followed.txt", size: 31, mime_type: "text/plain" });
+    const stored = await room.storage.download("web/followed.txt");
+    assert.equal(new TextDecoder().decode(stored.data), "hello from the web\nsecond line\n");
+  } finally {
+    await files.server.shutdown();
+    await room.dispose();
+    await server.close();
+  }
+});
+
+Deno.test("storage toolkit: save_file_from_url follows at most 5 redirects", async () => {
+  const server = await startTestServer();
+  const room = await connect(server, "agent");
+  const files = startFiles();
+  try {
+    const ctx = contextFor(room);
+    const kit = new StorageToolkit({ allowPrivateNetworks: true });
+    // Five redirects (301, 302, 303, 307, 308; relative and absolute) are followed.
+    const saved = json(
+      await kit.execute(ctx, SAVE, {
+        url: `${files.url}/chain/5`,
+        path: "web/chain.txt",
+        overwrite: null,
+      }),
+    );
+    assert.deepEqual(saved, { path: "web/chain.txt", size: 12, mime_type: "text/plain" });
+    const stored = await room.storage.download("web/chain.txt");
+    assert.equal(new TextDecoder().decode(stored.data), "end of chain");
+    assert.deepEqual(files.hits, [
+      "/chain/5",
+      "/chain/4",
+      "/chain/3",
+      "/chain/2",
+      "/chain/1",
+      "/chain/0",
+    ]);
+
+    // A sixth is refused, and nothing is stored.
+    files.hits.length = 0;
+    await rejectsCode(
+      kit.execute(ctx, SAVE, {
+        url: `${files.url}/chain/6`,
+        path: "web/loop.txt",
+        overwrite: null,
+      }),
+      1008,
+      /chain\/6 was redirected more than 5 times/,
+    );
+    assert.deepEqual(files.hits, [
+      "/chain/6",
+      "/chain/5",
+      "/chain/4",
+      "/chain/3",
+      "/chain/2",
+      "/chain/1",
+    ]);
+    assert.equal(await room.storage.exists("web/loop.txt"), false);
+
+    // A redirect status without a Location is an answer like any other failure.
+    await rejectsCode(
+      kit.execute(ctx, SAVE, {
+        url: `${files.url}/redirect?status=302`,
+        path: "web/nowhere.txt",
+        overwrite: null,
+      }),
+      1008,
+      /answered 302 Found/,
+    );
+    assert.equal(await room.storage.exists("web/nowhere.txt"), false);
+  } finally {
     await files.server.shutdown();
     await room.dispose();
     await server.close();
