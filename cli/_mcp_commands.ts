@@ -1,7 +1,7 @@
-// The commander wiring of `meshagent mcp stdio|http`. Private: the exported functions in
+// The commander wiring of `meshagent mcp stdio|http|sse`. Private: the exported functions in
 // mcp_command.ts are the public API.
 import { type Command, Option } from "commander";
-import { mcpHttpCommand, mcpStdioCommand } from "./mcp_command.ts";
+import { mcpHttpCommand, mcpSseCommand, mcpStdioCommand } from "./mcp_command.ts";
 import type { Output } from "./output.ts";
 
 function bridgeOptions(command: Command): Command {
@@ -38,7 +38,7 @@ function bridgeOptions(command: Command): Command {
 }
 
 /**
- * Adds `mcp stdio` and `mcp http` to the program.
+ * Adds `mcp stdio`, `mcp http` and `mcp sse` to the program.
  *
  * @param program The root command.
  * @param output Where commands write.
@@ -65,5 +65,14 @@ export function addMcpCommands(program: Command, output: Output, signal?: AbortS
     .option("--header <header...>", 'request headers, e.g. "Authorization: Bearer TOKEN"')
     .action(async (opts) => {
       await mcpHttpCommand({ ...opts, allowedTools: opts.allowedTool }, output, signal);
+    });
+  bridgeOptions(mcp.command("sse"))
+    .description(
+      "connect to an MCP server over the older HTTP+SSE transport and host its tools until Ctrl-C",
+    )
+    .requiredOption("--url <url>", "the SSE endpoint, e.g. http://127.0.0.1:3001/sse")
+    .option("--header <header...>", 'request headers, e.g. "Authorization: Bearer TOKEN"')
+    .action(async (opts) => {
+      await mcpSseCommand({ ...opts, allowedTools: opts.allowedTool }, output, signal);
     });
 }

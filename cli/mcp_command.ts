@@ -4,7 +4,7 @@ import { type HostedToolkit, startHostedToolkit } from "@meshagent/tools";
 import { type Env, resolveRoomConnection, type RoomConnectionOptions } from "./room_connection.ts";
 import type { Output } from "./output.ts";
 
-/** Flags shared by `meshagent mcp stdio` and `meshagent mcp http`. */
+/** Flags shared by `meshagent mcp stdio`, `meshagent mcp http` and `meshagent mcp sse`. */
 export interface McpBridgeCommandOptions extends RoomConnectionOptions {
   /** The participant name the bridge joins as (default: the toolkit name). */
   name?: string;
@@ -37,6 +37,14 @@ export interface McpHttpCommandOptions extends McpBridgeCommandOptions {
   /** The MCP endpoint (streamable HTTP), e.g. `http://127.0.0.1:3001/mcp`. */
   url: string;
   /** Request headers as `Name: value` (or `Name=value`). */
+  header?: string[];
+}
+
+/** Flags of `meshagent mcp sse`. */
+export interface McpSseCommandOptions extends McpBridgeCommandOptions {
+  /** The server's event-stream endpoint (HTTP+SSE), e.g. `http://127.0.0.1:3001/sse`. */
+  url: string;
+  /** Request headers as `Name: value` (or `Name=value`), sent with the stream and every POST. */
   header?: string[];
 }
 
@@ -150,6 +158,21 @@ export function splitCommandLine(line: string): string[] {
   if (quote !== null) throw new Error(`unterminated ${quote} quote in command: ${line}`);
   if (inWord) words.push(word);
   return words;
+}
+
+/** Fails early, before joining the room, on a `--url` that is not an absolute http(s) URL. */
+function checkUrl(url: string, example: string): void {
+  let protocol = "";
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    // reported below
+  }
+  if (protocol !== "http:" && protocol !== "https:") {
+    throw new Error(
+      `--url takes an absolute http(s) URL, e.g. ${example}; got ${JSON.stringify(url)}`,
+    );
+  }
 }
 
 const TERMINATION_SIGNALS: Deno.Signal[] = ["SIGINT", "SIGTERM"];
@@ -402,6 +425,7 @@ export async function mcpHttpCommand(
 ): Promise<void> {
   const headers = parseHeaders(options.header);
   if (!options.url) throw new Error("which MCP server? pass --url http://host:port/mcp");
+  checkUrl(options.url, "http://127.0.0.1:3001/mcp");
   await bridge(
     options,
     output,
@@ -409,5 +433,51 @@ export async function mcpHttpCommand(
     env,
     (toolkitOptions, abort) =>
       MCPToolkit.http({ ...toolkitOptions, url: options.url, headers, signal: abort }),
+  );
+}
+
+/**
+ * `meshagent mcp sse --room R --url URL [--header "Name: value" …] [--toolkit-name T]`: connects
+ * to an MCP server over the older HTTP+SSE transport and hosts its tools in the room as a toolkit
+ * (public unless `--private`), until SIGINT or SIGTERM, or until the server ends the event stream.
+ *
+ * @param options The room flags, toolkit name, event-stream URL and headers.
+ * @param output Where progress goes (stderr).
+ * @param signal Stops the bridge (besides SIGINT/SIGTERM).
+ * @param env Reads environment variables.
+ * @throws {Error} When the URL or a header is malformed, the server cannot be reached or is not
+ *   an SSE endpoint, the room refuses the toolkit, or the room or the server goes away.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mcpSseCommand } from "@meshagent/cli";
+ * try {
+ *   await mcpSseCommand({ room: "demo", url: "", header: ["X-Team: blue"] }, {
+ *     out: () => {},
+ *     err: () => {},
+ *   });
+ *   throw new Error("unreachable");
+ * } catch (e) {
+ *   assert(/pass --url/.test((e as Error).message));
+ * }
+ * ```
+ */
+export async function mcpSseCommand(
+  options: McpSseCommandOptions,
+  output: Output,
+  signal?: AbortSignal,
+  env?: Env,
+): Promise<void> {
+  const headers = parseHeaders(options.header);
+  if (!options.url) throw new Error("which MCP server? pass --url http://host:port/sse");
+  checkUrl(options.url, "http://127.0.0.1:3001/sse");
+  await bridge(
+    options,
+    output,
+    signal,
+    env,
+    (toolkitOptions, abort) =>
+      MCPToolkit.sse({ ...toolkitOptions, url: options.url, headers, signal: abort }),
   );
 }

@@ -52,6 +52,21 @@ Deno.test("mcp: usage errors exit non-zero with a message", async () => {
   const noUrl = await run("mcp", "http", "--room", "r");
   assert.notEqual(noUrl.code, 0);
   assert.match(noUrl.err, /--url/);
+  const noSseUrl = await run("mcp", "sse", "--room", "r");
+  assert.notEqual(noSseUrl.code, 0);
+  assert.match(noSseUrl.err, /--url/);
+  const badHeader = await run(
+    "mcp",
+    "sse",
+    "--room",
+    "r",
+    "--url",
+    "http://x/sse",
+    "--header",
+    "x",
+  );
+  assert.notEqual(badHeader.code, 0);
+  assert.match(badHeader.err, /--header takes "Name: value"/);
   const badTimeout = await run(
     "mcp",
     "http",

@@ -1,6 +1,6 @@
 /**
  * `@meshagent/cli`: the `meshagent` command — `server`, `token`, `room messaging|queue|storage|sync|db|agents`,
- * `room connect`, `mcp stdio|http` —
+ * `room connect`, `mcp stdio|http|sse` —
  * and the functions behind each command, for use from scripts.
  *
  * @example

@@ -1,6 +1,8 @@
 import process from "node:process";
 import { ErrorCode, type JsonObject } from "@meshagent/api";
 import { Client } from "@modelcontextprotocol/sdk/client";
+// @ts-types="@modelcontextprotocol/sdk/client/sse"
+import { SSEClientTransport, SseError } from "@modelcontextprotocol/sdk/client/sse.js";
 // @ts-types="@modelcontextprotocol/sdk/client/streamableHttp"
 import {
   StreamableHTTPClientTransport,
@@ -140,9 +142,9 @@ export interface MCPServerInfo {
 
 /**
  * A session with one MCP server, as MeshAgent uses it: list its tools, call them, hear when the
- * list changes, close. {@linkcode MCPClientConnection} implements it over stdio or streamable
- * HTTP; any other object with these members (another transport, a server in the same process)
- * can back an {@linkcode MCPToolkit} too.
+ * list changes, close. {@linkcode MCPClientConnection} implements it over stdio, streamable
+ * HTTP or HTTP+SSE; any other object with these members (another transport, a server in the
+ * same process) can back an {@linkcode MCPToolkit} too.
  */
 export interface MCPConnection {
   /** Which server this is, for messages (e.g. `stdio: node server.js`, `http://127.0.0.1:3001/mcp`). */
@@ -221,6 +223,25 @@ export interface MCPHttpOptions extends MCPConnectOptions {
   /** Headers sent with every request, e.g. `{ Authorization: "Bearer …" }`. */
   headers?: Readonly<Record<string, string>>;
 }
+
+/**
+ * How to reach an MCP server over the older HTTP+SSE transport (MCP protocol 2024-11-05): the
+ * client opens an event stream with `GET`, the server's first event names the URL the client
+ * `POST`s its messages to, and answers arrive on the stream. Servers that speak streamable HTTP
+ * are reached with {@linkcode MCPHttpOptions} instead.
+ */
+export interface MCPSseOptions extends MCPConnectOptions {
+  /** The server's event-stream endpoint, e.g. `http://127.0.0.1:3001/sse`. */
+  url: string | URL;
+  /**
+   * Headers sent with the `GET` that opens the stream and with every `POST`, e.g.
+   * `{ Authorization: "Bearer …" }`.
+   */
+  headers?: Readonly<Record<string, string>>;
+}
+
+/** Which transport a connection uses, for its error messages. */
+type TransportKind = "stdio" | "http" | "sse";
 
 // The `.js` subpath has no types of its own under Deno; its declarations live at the bare subpath.
 type StdioModule = typeof import("@modelcontextprotocol/sdk/client/stdio");
@@ -320,10 +341,36 @@ function inheritedEnv(): Record<string, string> {
   return env;
 }
 
+/** Checks an HTTP(S) URL given to {@linkcode MCPClientConnection.http} or `.sse`. */
+function httpUrl(value: string | URL, method: "http" | "sse"): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new MCPError(
+      `MCPClientConnection.${method} needs an absolute http(s) URL, got ${String(value)}`,
+      ErrorCode.INVALID_REQUEST,
+    );
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new MCPError(
+      `MCPClientConnection.${method} needs an http: or https: URL, got ${url.protocol}`,
+      ErrorCode.INVALID_REQUEST,
+    );
+  }
+  return url;
+}
+
+/** The URL without its query string, for messages: the query may carry a token. */
+function urlLabel(url: URL): string {
+  return `${url.origin}${url.pathname}`;
+}
+
 /**
  * An {@linkcode MCPConnection} backed by the official MCP TypeScript SDK: a `Client` session over
- * the stdio transport (a child process) or the streamable HTTP transport. Make one with
- * {@linkcode MCPClientConnection.stdio} or {@linkcode MCPClientConnection.http}; close it with
+ * the stdio transport (a child process), the streamable HTTP transport or the older HTTP+SSE
+ * transport. Make one with {@linkcode MCPClientConnection.stdio},
+ * {@linkcode MCPClientConnection.http} or {@linkcode MCPClientConnection.sse}; close it with
  * {@linkcode MCPClientConnection.close} (or `await using`), which stops the child process.
  *
  * Failures are {@linkcode MCPError}s with a MeshAgent wire code: 1009 for a timeout, 1006 for a
@@ -345,6 +392,7 @@ function inheritedEnv(): Record<string, string> {
 export class MCPClientConnection implements MCPConnection {
   /** Which server this is, for messages. */
   readonly label: string;
+  readonly #kind: TransportKind;
   readonly #client: Client;
   readonly #transport: ClosableTransport;
   readonly #terminate: (() => Promise<void>) | null;
@@ -354,11 +402,13 @@ export class MCPClientConnection implements MCPConnection {
 
   private constructor(
     label: string,
+    kind: TransportKind,
     client: Client,
     transport: ClosableTransport,
     terminate: (() => Promise<void>) | null,
   ) {
     this.label = label;
+    this.#kind = kind;
     this.#client = client;
     this.#transport = transport;
     this.#terminate = terminate;
@@ -412,7 +462,7 @@ export class MCPClientConnection implements MCPConnection {
       stderr: options.stderr ?? "inherit",
       ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
     });
-    return await MCPClientConnection.#connect(label, transport, null, options);
+    return await MCPClientConnection.#connect(label, "stdio", transport, null, options);
   }
 
   /**
@@ -442,36 +492,60 @@ export class MCPClientConnection implements MCPConnection {
    * ```
    */
   static async http(options: MCPHttpOptions): Promise<MCPClientConnection> {
-    let url: URL;
-    try {
-      url = new URL(options.url);
-    } catch {
-      throw new MCPError(
-        `MCPClientConnection.http needs an absolute http(s) URL, got ${String(options.url)}`,
-        ErrorCode.INVALID_REQUEST,
-      );
-    }
-    if (url.protocol !== "http:" && url.protocol !== "https:") {
-      throw new MCPError(
-        `MCPClientConnection.http needs an http: or https: URL, got ${url.protocol}`,
-        ErrorCode.INVALID_REQUEST,
-      );
-    }
-    // No query string in messages: it may carry a token.
-    const label = `${url.origin}${url.pathname}`;
+    const url = httpUrl(options.url, "http");
     const transport = new StreamableHTTPClientTransport(url, {
       requestInit: { headers: { ...options.headers } },
     });
     return await MCPClientConnection.#connect(
-      label,
+      urlLabel(url),
+      "http",
       transport,
       () => transport.terminateSession(),
       options,
     );
   }
 
+  /**
+   * Connects to an MCP server over the older HTTP+SSE transport: opens the server's event stream,
+   * waits for the endpoint it names, and runs the MCP handshake. The event stream is the session:
+   * when it ends (the server stops or drops it), the connection closes rather than reconnecting
+   * to a session the server no longer knows. Closing the connection closes the stream.
+   *
+   * @param options The event-stream URL and headers.
+   * @returns The connected session.
+   * @throws {MCPError} When the URL is invalid (1002), the server cannot be reached or answers
+   * with an HTTP error (1001 for 401/403, 1003 for 404, else 1008), answers something other than
+   * an event stream (1008), or does not name its endpoint and finish the handshake in time (1009).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MCPClientConnection, MCPError } from "@meshagent/adapters/mcp";
+   * try {
+   *   // With a running server: `await using conn = await MCPClientConnection.sse({ url })`,
+   *   // then `await conn.listTools()` and `await conn.callTool(name, args)` as over any transport.
+   *   await MCPClientConnection.sse({
+   *     url: "http://127.0.0.1:9/sse",
+   *     headers: { Authorization: "Bearer secret" },
+   *     connectTimeoutMs: 5_000,
+   *   });
+   *   throw new Error("unreachable");
+   * } catch (e) {
+   *   assert(e instanceof MCPError && e.message.includes("check the URL"));
+   * }
+   * ```
+   */
+  static async sse(options: MCPSseOptions): Promise<MCPClientConnection> {
+    const url = httpUrl(options.url, "sse");
+    const transport = new SSEClientTransport(url, {
+      requestInit: { headers: { ...options.headers } },
+    });
+    return await MCPClientConnection.#connect(urlLabel(url), "sse", transport, null, options);
+  }
+
   static async #connect(
     label: string,
+    kind: TransportKind,
     transport: ClosableTransport & Parameters<Client["connect"]>[0],
     terminate: (() => Promise<void>) | null,
     options: MCPConnectOptions,
@@ -492,26 +566,60 @@ export class MCPClientConnection implements MCPConnection {
         },
       },
     );
-    const connection = new MCPClientConnection(label, client, transport, terminate);
+    const connection = new MCPClientConnection(label, kind, client, transport, terminate);
     holder.connection = connection;
     client.onclose = () => {
       connection.#closed = true;
     };
+    let connected = false;
     // Transport hiccups (a stray line on stdout, a dropped SSE stream) must not crash anything;
     // requests that depend on them fail on their own.
-    client.onerror = () => {};
+    client.onerror = (error) => {
+      // Over SSE the event stream is the session. Once it fails the server has forgotten the
+      // session, and the stream the EventSource would reopen starts a new, uninitialised one
+      // (its requests would then fail): close instead, so the owner sees the server went away.
+      if (kind === "sse" && connected && error instanceof SseError) void connection.close();
+    };
     if (options.signal?.aborted) {
       throw new MCPError(`connecting to MCP server ${label} was cancelled`);
     }
+    const timeoutMs = options.connectTimeoutMs ?? DEFAULT_MCP_CONNECT_TIMEOUT_MS;
+    // The SDK's connect timeout covers the `initialize` request only, not the transport's start
+    // (an SSE server that never names its endpoint would hold it forever): one deadline for both.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(
+          new MCPError(
+            `MCP server ${label} timed out while connecting: no MCP handshake within ` +
+              `${timeoutMs} ms${
+                kind === "sse"
+                  ? "; check that the URL is the server's SSE endpoint (often /sse)"
+                  : ""
+              }`,
+            ErrorCode.TIMEOUT,
+          ),
+        );
+      }, timeoutMs);
+      onAbort = () => reject(new MCPError(`connecting to MCP server ${label} was cancelled`));
+      options.signal?.addEventListener("abort", onAbort, { once: true });
+    });
     try {
-      await client.connect(transport, {
-        timeout: options.connectTimeoutMs ?? DEFAULT_MCP_CONNECT_TIMEOUT_MS,
+      const connecting = client.connect(transport, {
+        timeout: timeoutMs,
         ...(options.signal ? { signal: options.signal } : {}),
       });
+      connecting.catch(() => {}); // It may settle after the deadline: nobody awaits it then.
+      await Promise.race([connecting, deadline]);
+      connected = true;
     } catch (e) {
       await client.close().catch(() => {});
       await transport.close().catch(() => {});
       throw connection.#wrap(e, "connecting", options.signal);
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) options.signal?.removeEventListener("abort", onAbort);
     }
     return connection;
   }
@@ -527,7 +635,7 @@ export class MCPClientConnection implements MCPConnection {
     return info;
   }
 
-  /** The process id of a stdio server while it runs; null over HTTP and once the process is gone. */
+  /** The process id of a stdio server while it runs; null over HTTP or SSE and once it is gone. */
   get pid(): number | null {
     return this.#transport.pid ?? null;
   }
@@ -567,7 +675,7 @@ export class MCPClientConnection implements MCPConnection {
       let message = stripPrefix(error.message);
       if (error.code === -32000) {
         message = `the connection closed while ${what}: ${message}`;
-        if (what === "connecting" && this.label.startsWith("stdio:")) {
+        if (what === "connecting" && this.#kind === "stdio") {
           message += "; the server exited before the MCP handshake: run the command yourself " +
             "to see its error output";
         }
@@ -575,21 +683,27 @@ export class MCPClientConnection implements MCPConnection {
       if (error.code === -32001) message = `timed out while ${what}: ${message}`;
       return MCPError.fromJsonRpc(message, error.code, this.label, error);
     }
-    if (error instanceof StreamableHTTPError) {
+    if (error instanceof StreamableHTTPError || (error instanceof SseError && error.code)) {
       const status = error.code;
       const code = status === 401 || status === 403
         ? ErrorCode.PERMISSION_DENIED
         : status === 404
         ? ErrorCode.NOT_FOUND
         : ErrorCode.OPERATION_FAILED;
+      let hint = code === ErrorCode.PERMISSION_DENIED ? "; check the headers" : "";
+      if (error instanceof SseError && code !== ErrorCode.PERMISSION_DENIED) {
+        // A 200 that is not an event stream, or a 400/405 to the GET: likely not an SSE endpoint.
+        hint = "; check that the URL is the server's SSE endpoint (often /sse); a server that " +
+          "speaks streamable HTTP is reached with http (`meshagent mcp http`) instead";
+      }
       return new MCPError(
         `MCP server ${this.label} answered HTTP ${status ?? "error"} while ${what}: ` +
-          `${describe(error)}${code === ErrorCode.PERMISSION_DENIED ? "; check the headers" : ""}`,
+          `${describe(error)}${hint}`,
         code,
         { cause: error },
       );
     }
-    const hint = this.label.startsWith("stdio:")
+    const hint = this.#kind === "stdio"
       ? "; check that the command exists and runs an MCP server on stdio"
       : "; check the URL and that the server is running";
     return new MCPError(
@@ -691,9 +805,10 @@ export class MCPClientConnection implements MCPConnection {
   }
 
   /**
-   * Closes the session. Over HTTP it first ends the server-side session (waiting at most two
-   * seconds); over stdio it closes the child's stdin and waits for it to exit, sending `SIGTERM`
-   * (then `SIGKILL`) after two seconds each. Calling it again waits for the same close.
+   * Closes the session. Over streamable HTTP it first ends the server-side session (waiting at
+   * most two seconds); over SSE it closes the event stream; over stdio it closes the child's
+   * stdin and waits for it to exit, sending `SIGTERM` (then `SIGKILL`) after two seconds each.
+   * Calling it again waits for the same close.
    *
    * @returns Resolves when the transport is closed.
    */

@@ -1,5 +1,6 @@
-// MCPClientConnection and MCPToolkit over streamable HTTP, against a small MCP server built in the
-// test with the MCP SDK (testdata/mcp_test_server.ts) behind Deno.serve on 127.0.0.1, port 0.
+// MCPClientConnection and MCPToolkit over streamable HTTP and HTTP+SSE, against a small MCP server
+// built in the test with the MCP SDK (testdata/mcp_test_server.ts) behind Deno.serve (streamable
+// HTTP) or node:http (SSE) on 127.0.0.1, port 0.
 import assert from "node:assert/strict";
 import {
   type Content,
@@ -11,7 +12,12 @@ import {
   ToolError,
 } from "@meshagent/tools";
 import { MCPClientConnection, MCPError, MCPToolkit } from "./mod.ts";
-import { PNG_BASE64, startTestServer, TEST_TOKEN } from "./testdata/mcp_test_server.ts";
+import {
+  PNG_BASE64,
+  startSseTestServer,
+  startTestServer,
+  TEST_TOKEN,
+} from "./testdata/mcp_test_server.ts";
 
 const auth = { Authorization: `Bearer ${TEST_TOKEN}` };
 
@@ -221,6 +227,196 @@ Deno.test("MCPClientConnection.http errors: bad URL, refused, unauthorized", asy
   // The server is gone: the port refuses connections.
   await assert.rejects(
     MCPClientConnection.http({ url: server.url, headers: auth }),
+    (e: unknown) => e instanceof MCPError && /check the URL/.test(e.message),
+  );
+});
+
+Deno.test("MCPClientConnection.sse: handshake, paginated tool list, calls, close", async () => {
+  const server = await startSseTestServer();
+  try {
+    const conn = await MCPClientConnection.sse({ url: server.url, headers: auth });
+    try {
+      assert.equal(conn.label, server.url);
+      assert.equal(conn.pid, null);
+      assert.deepEqual(conn.serverInfo, {
+        name: "test-server",
+        version: "1.2.3",
+        instructions: "Use ping to check.",
+      });
+      const tools = await conn.listTools();
+      assert.deepEqual(tools.map((t) => t.name), ["ping", "multi", "fail", "slow", "add"]);
+      assert.equal(tools[0].title, "Ping");
+      assert.deepEqual(tools[4].outputSchema?.required, ["sum"]);
+
+      const pong = await conn.callTool("ping", {});
+      assert.deepEqual(pong, { content: [{ type: "text", text: "pong" }], isError: false });
+      const multi = await conn.callTool("multi", {});
+      assert.deepEqual(multi.content[1], {
+        type: "image",
+        data: PNG_BASE64,
+        mimeType: "image/png",
+      });
+      const failed = await conn.callTool("fail", { why: "no reason" });
+      assert.equal(failed.isError, true);
+      assert.deepEqual(failed.content, [{ type: "text", text: "failed: no reason" }]);
+      const added = await conn.callTool("add", { a: 1, b: 2 });
+      assert.deepEqual(added.structuredContent, { sum: 3 });
+      // Two connections are two sessions, each with its own stream.
+      await using other = await MCPClientConnection.sse({ url: server.url, headers: auth });
+      assert.deepEqual(await other.callTool("ping", {}), pong);
+    } finally {
+      await conn.close();
+    }
+    assert.equal(conn.closed, true);
+    await assert.rejects(
+      conn.callTool("ping", {}),
+      (e: unknown) => e instanceof MCPError && e.code === 1006,
+    );
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("MCPToolkit.sse: contents, isError, cancellation, tool list changes", async () => {
+  const server = await startSseTestServer();
+  try {
+    await using toolkit = await MCPToolkit.sse({
+      url: server.url,
+      headers: auth,
+      name: "sse",
+      timeoutMs: 30_000,
+    });
+    assert.deepEqual(toolkit.tools.map((t) => t.name), ["ping", "multi", "fail", "slow", "add"]);
+    assert.deepEqual(toolkit.rules, ["Use ping to check."]);
+
+    const pong = await toolkit.execute(ctx(), "ping");
+    assert.ok(pong instanceof TextContent && pong.text === "pong");
+    const items = await collect(await toolkit.execute(ctx(), "multi", {}));
+    assert.deepEqual(items.map((c) => c.constructor.name), [
+      "TextContent",
+      "FileContent",
+      "LinkContent",
+      "FileContent",
+    ]);
+    await assert.rejects(
+      toolkit.execute(ctx(), "fail", { why: "testing" }),
+      (e: unknown) => e instanceof ToolError && e.code === 1008 && e.message === "failed: testing",
+    );
+    const sum = await toolkit.execute(ctx(), "add", { a: 2, b: 40 });
+    assert.ok(sum instanceof JsonContent);
+    assert.deepEqual(sum.json, { sum: 42 });
+
+    // Cancelling the caller's signal reaches the server as notifications/cancelled (a POST).
+    const controller = new AbortController();
+    const running = toolkit.execute(ctx(controller.signal), "slow", {});
+    while (!server.calls.get("slow")) await new Promise((r) => setTimeout(r, 10));
+    controller.abort(new Error("stop"));
+    await assert.rejects(
+      running,
+      (e: unknown) => e instanceof ToolError && /cancelled/.test(e.message),
+    );
+    for (let i = 0; i < 1000 && server.cancelled === 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.equal(server.cancelled, 1, "the server was not told to cancel");
+
+    // notifications/tools/list_changed arrives on the event stream.
+    const changed = new Promise<readonly string[]>((resolve) => {
+      const off = toolkit.onToolsChanged((tools) => {
+        off();
+        resolve(tools.map((t) => t.name));
+      });
+    });
+    await server.addTool("extra");
+    assert.deepEqual(await changed, ["ping", "multi", "fail", "slow", "add", "extra"]);
+    const extra = await toolkit.execute(ctx(), "extra", {});
+    assert.ok(extra instanceof TextContent && extra.text === "extra");
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("MCPClientConnection.sse closes when the server ends the stream", async () => {
+  const server = await startSseTestServer();
+  try {
+    await using conn = await MCPClientConnection.sse({ url: server.url, headers: auth });
+    assert.equal((await conn.callTool("ping", {})).isError, false);
+    // The HTTP server keeps listening: the stream must not be reopened as a new session.
+    await server.dropSessions();
+    for (let i = 0; i < 500 && !conn.closed; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(conn.closed, true, "the connection saw its stream end");
+    await assert.rejects(
+      conn.callTool("ping", {}),
+      (e: unknown) => e instanceof MCPError && e.code === 1006 && /connect again/.test(e.message),
+    );
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("MCPClientConnection.sse errors: bad URL, unauthorized, not a stream, silent, refused", async () => {
+  await assert.rejects(
+    MCPClientConnection.sse({ url: "not a url" }),
+    (e: unknown) => e instanceof MCPError && e.code === 1002 && /\.sse needs/.test(e.message),
+  );
+  await assert.rejects(
+    MCPClientConnection.sse({ url: "ws://127.0.0.1/sse" }),
+    (e: unknown) => e instanceof MCPError && e.code === 1002,
+  );
+  const server = await startSseTestServer();
+  const base = server.url.replace(/\/sse$/, "");
+  try {
+    await assert.rejects(
+      MCPClientConnection.sse({ url: server.url, headers: { Authorization: "Bearer wrong" } }),
+      (e: unknown) =>
+        e instanceof MCPError && e.code === 1001 && /401/.test(e.message) &&
+        /check the headers/.test(e.message),
+    );
+    await assert.rejects(
+      MCPClientConnection.sse({ url: `${base}/nowhere`, headers: auth }),
+      (e: unknown) => e instanceof MCPError && e.code === 1003 && /404/.test(e.message),
+    );
+    // A page, not an event stream (as a streamable HTTP endpoint or a web server would answer).
+    await assert.rejects(
+      MCPClientConnection.sse({ url: `${base}/html`, headers: auth }),
+      (e: unknown) =>
+        e instanceof MCPError && e.code === 1008 && /text\/event-stream/.test(e.message) &&
+        /SSE endpoint/.test(e.message),
+    );
+    // A streamable HTTP endpoint is not an SSE endpoint: the message says which to use.
+    const streamable = await startTestServer();
+    try {
+      await assert.rejects(
+        MCPClientConnection.sse({ url: streamable.url, headers: auth }),
+        (e: unknown) =>
+          e instanceof MCPError && /HTTP 400/.test(e.message) && /mcp http/.test(e.message),
+      );
+    } finally {
+      await streamable.close();
+    }
+    // A stream that never names its endpoint: the connect deadline ends the wait.
+    await assert.rejects(
+      MCPClientConnection.sse({ url: `${base}/silent`, headers: auth, connectTimeoutMs: 300 }),
+      (e: unknown) =>
+        e instanceof MCPError && e.code === 1009 && /timed out while connecting/.test(e.message),
+    );
+    const controller = new AbortController();
+    const cancelled = MCPClientConnection.sse({
+      url: `${base}/silent`,
+      headers: auth,
+      signal: controller.signal,
+    });
+    controller.abort();
+    await assert.rejects(
+      cancelled,
+      (e: unknown) => e instanceof MCPError && /cancelled/.test(e.message),
+    );
+  } finally {
+    await server.close();
+  }
+  // The server is gone: the port refuses connections.
+  await assert.rejects(
+    MCPClientConnection.sse({ url: server.url, headers: auth }),
     (e: unknown) => e instanceof MCPError && /check the URL/.test(e.message),
   );
 });

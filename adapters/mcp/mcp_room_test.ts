@@ -1,4 +1,4 @@
-// `meshagent mcp stdio|http` end to end: the real CLI in a subprocess bridges a real MCP server
+// `meshagent mcp stdio|http|sse` end to end: the real CLI in a subprocess bridges a real MCP server
 // into a real room server, and a second participant (our RoomClient) calls the tools through
 // the room.
 import assert from "node:assert/strict";
@@ -12,7 +12,11 @@ import {
 } from "@meshagent/api";
 import { startTestServer, type TestServer } from "@meshagent/server/testing";
 import { everything, ROOT } from "./testdata/everything.ts";
-import { startTestServer as startMcpServer, TEST_TOKEN } from "./testdata/mcp_test_server.ts";
+import {
+  startSseTestServer,
+  startTestServer as startMcpServer,
+  TEST_TOKEN,
+} from "./testdata/mcp_test_server.ts";
 
 const ROOM = "mcp-bridge";
 const MAIN = `${ROOT}cli/main.ts`;
@@ -251,6 +255,169 @@ Deno.test("meshagent mcp http: headers, re-hosting when the tool list changes, S
     }
     await room.dispose();
     await mcp.close();
+    await server.close();
+  }
+});
+
+Deno.test("meshagent mcp sse: a second participant lists and calls the tools; re-hosting; SIGTERM", async () => {
+  const server = await startTestServer();
+  const mcp = await startSseTestServer();
+  const room = await caller(server);
+  const cli = new CliProcess([
+    "mcp",
+    "sse",
+    "--room",
+    ROOM,
+    "--api-url",
+    server.url,
+    "--key",
+    server.apiKey,
+    "--url",
+    mcp.url,
+    "--header",
+    `Authorization: Bearer ${TEST_TOKEN}`,
+    "--name",
+    "sse-bridge",
+    "--toolkit-name",
+    "legacy",
+    "--description",
+    "an SSE MCP server",
+  ]);
+  let status: Deno.CommandStatus | undefined;
+  try {
+    await cli.waitFor(/hosting MCP server .*\/sse as public toolkit "legacy"/);
+    const listed = await find(room, "legacy");
+    assert.ok(listed, "the toolkit is listed for another participant");
+    assert.equal(listed.description, "an SSE MCP server");
+    assert.deepEqual(listed.tools.map((t) => t.name), ["ping", "multi", "fail", "slow", "add"]);
+
+    const pong = await room.agents.invokeTool({ toolkit: "legacy", tool: "ping" });
+    assert.ok(pong instanceof TextContent && pong.text === "pong");
+    const sum = await room.agents.invokeTool({
+      toolkit: "legacy",
+      tool: "add",
+      arguments: { a: 20, b: 22 },
+    });
+    assert.deepEqual((sum as { json?: unknown }).json, { sum: 42 });
+    await assert.rejects(
+      room.agents.invokeTool({ toolkit: "legacy", tool: "fail", arguments: { why: "testing" } }),
+      (e: unknown) => e instanceof RoomError && /testing/.test(e.message),
+    );
+    await assert.rejects(
+      room.agents.invokeTool({ toolkit: "legacy", tool: "add", arguments: { a: 1 } }),
+      (e: unknown) => e instanceof RoomError && e.code === 1002,
+    );
+
+    // The server announces a new tool on the event stream: the bridge registers it again.
+    await mcp.addTool("extra");
+    await cli.waitFor(/toolkit "legacy" now has .*extra/);
+    const extra = await room.agents.invokeTool({ toolkit: "legacy", tool: "extra" });
+    assert.ok(extra instanceof TextContent && extra.text === "extra");
+
+    cli.child.kill("SIGTERM");
+    status = await cli.finish();
+    assert.equal(status.code, 0, cli.stderr);
+    assert.match(cli.stderr, /stopped: toolkit "legacy" unregistered/);
+    assert.equal(await find(room, "legacy"), undefined, "the toolkit disappeared");
+  } finally {
+    if (!status) {
+      cli.child.kill("SIGKILL");
+      await cli.finish();
+    }
+    await room.dispose();
+    await mcp.close();
+    await server.close();
+  }
+});
+
+Deno.test("meshagent mcp sse: the bridge ends, unregistered, when the server ends the stream", async () => {
+  const server = await startTestServer();
+  const mcp = await startSseTestServer();
+  const room = await caller(server);
+  const cli = new CliProcess([
+    "mcp",
+    "sse",
+    "--room",
+    ROOM,
+    "--api-url",
+    server.url,
+    "--key",
+    server.apiKey,
+    "--url",
+    mcp.url,
+    "--header",
+    `Authorization: Bearer ${TEST_TOKEN}`,
+    "--toolkit-name",
+    "dropped",
+  ]);
+  let status: Deno.CommandStatus | undefined;
+  try {
+    await cli.waitFor(/as public toolkit "dropped"/);
+    assert.ok(await find(room, "dropped"));
+    await mcp.dropSessions();
+    status = await cli.finish();
+    assert.notEqual(status.code, 0);
+    assert.match(cli.stderr, /error: the MCP server http:\/\/127\.0\.0\.1:\d+\/sse went away/);
+    assert.equal(await find(room, "dropped"), undefined, "the toolkit disappeared");
+  } finally {
+    if (!status) {
+      cli.child.kill("SIGKILL");
+      await cli.finish();
+    }
+    await room.dispose();
+    await mcp.close();
+    await server.close();
+  }
+});
+
+Deno.test("meshagent mcp sse: a wrong header, a wrong URL or a server that is down fails clearly", async () => {
+  const server = await startTestServer();
+  const mcp = await startSseTestServer();
+  try {
+    const common = ["--room", ROOM, "--api-url", server.url, "--key", server.apiKey];
+    const auth = ["--header", `Authorization: Bearer ${TEST_TOKEN}`];
+    const unauthorized = new CliProcess(["mcp", "sse", ...common, "--url", mcp.url]);
+    assert.notEqual((await unauthorized.finish()).code, 0);
+    assert.match(unauthorized.stderr, /error: .*HTTP 401.*check the headers/);
+
+    const page = new CliProcess([
+      "mcp",
+      "sse",
+      ...common,
+      ...auth,
+      "--url",
+      mcp.url.replace(/\/sse$/, "/html"),
+    ]);
+    assert.notEqual((await page.finish()).code, 0);
+    assert.match(page.stderr, /error: .*text\/event-stream.*SSE endpoint/);
+
+    const badUrl = new CliProcess(["mcp", "sse", ...common, "--url", "127.0.0.1/sse"]);
+    assert.notEqual((await badUrl.finish()).code, 0);
+    assert.match(badUrl.stderr, /error: --url takes an absolute http\(s\) URL/);
+
+    const noUrl = new CliProcess(["mcp", "sse", ...common]);
+    assert.notEqual((await noUrl.finish()).code, 0);
+    assert.match(noUrl.stderr, /--url/);
+  } finally {
+    await mcp.close();
+  }
+  try {
+    // The SSE server is gone: its port refuses connections.
+    const down = new CliProcess([
+      "mcp",
+      "sse",
+      "--room",
+      ROOM,
+      "--api-url",
+      server.url,
+      "--key",
+      server.apiKey,
+      "--url",
+      mcp.url,
+    ]);
+    assert.notEqual((await down.finish()).code, 0);
+    assert.match(down.stderr, /error: MCP server .*\/sse failed while connecting: .*check the URL/);
+  } finally {
     await server.close();
   }
 });

@@ -4,6 +4,7 @@ import {
   type MCPConnection,
   type MCPHttpOptions,
   type MCPRequestOptions,
+  type MCPSseOptions,
   type MCPStdioOptions,
   type MCPToolInfo,
 } from "./mcp_connection.ts";
@@ -100,7 +101,8 @@ function buildTools(
  * other toolkit.
  *
  * Make one with {@linkcode MCPToolkit.stdio} (starts the server as a child process),
- * {@linkcode MCPToolkit.http} (streamable HTTP) or {@linkcode MCPToolkit.fromConnection}; close it
+ * {@linkcode MCPToolkit.http} (streamable HTTP), {@linkcode MCPToolkit.sse} (the older HTTP+SSE
+ * transport) or {@linkcode MCPToolkit.fromConnection}; close it
  * with {@linkcode MCPToolkit.close} (or `await using`), which closes the connection and stops the
  * child process. The tool list follows the server: it is refreshed when the server announces a
  * change (unless `autoRefresh: false`) or when {@linkcode MCPToolkit.refresh} is called.
@@ -247,6 +249,32 @@ export class MCPToolkit extends Toolkit {
    */
   static async http(options: MCPHttpOptions & MCPToolkitOptions): Promise<MCPToolkit> {
     const connection = await MCPClientConnection.http(options);
+    return await MCPToolkit.#over(connection, options);
+  }
+
+  /**
+   * Connects to an MCP server over the older HTTP+SSE transport and makes the toolkit. The
+   * toolkit's connection closes when the server ends the event stream.
+   *
+   * @param options The event-stream URL, headers and the toolkit options.
+   * @returns The toolkit; close it to close the stream.
+   * @throws {MCPError} When the server cannot be reached or listed.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { MCPError, MCPToolkit } from "@meshagent/adapters/mcp";
+   * try {
+   *   // With a running server: `await using remote = await MCPToolkit.sse({ name, url, headers })`.
+   *   await MCPToolkit.sse({ name: "remote", url: "http://127.0.0.1:9/sse" });
+   *   throw new Error("unreachable");
+   * } catch (e) {
+   *   assert(e instanceof MCPError && e.message.includes("127.0.0.1:9/sse"));
+   * }
+   * ```
+   */
+  static async sse(options: MCPSseOptions & MCPToolkitOptions): Promise<MCPToolkit> {
+    const connection = await MCPClientConnection.sse(options);
     return await MCPToolkit.#over(connection, options);
   }
 

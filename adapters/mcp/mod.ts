@@ -1,8 +1,8 @@
 /**
  * `@meshagent/adapters/mcp`: the tools of an MCP server as a MeshAgent toolkit.
  *
- * {@linkcode MCPToolkit} connects to an MCP server over stdio (a child process) or streamable
- * HTTP, lists its tools, and offers each as an {@linkcode MCPTool}: input checked against the
+ * {@linkcode MCPToolkit} connects to an MCP server over stdio (a child process), streamable HTTP
+ * or the older HTTP+SSE transport, lists its tools, and offers each as an {@linkcode MCPTool}: input checked against the
  * server's schema before the call, results converted to contents (text → `TextContent`,
  * image/audio → `FileContent`, links → `LinkContent`, `structuredContent` → `JsonContent`, several
  * items → a stream, `isError` → `ToolError`). It is a plain `Toolkit`, so it can be handed to an
