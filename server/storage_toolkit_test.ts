@@ -280,6 +280,15 @@ Deno.test("storage: download URLs are absolute, signed, and survive a restart", 
     assert.equal(res.headers.get("content-type"), "text/html");
     assert.match(res.headers.get("content-disposition")!, /^inline/);
     assert.equal(await res.text(), "<b>hi</b>");
+    // Ranges and HEAD come through the server's HTTP front unchanged.
+    res = await fetch(url, { headers: { range: "bytes=3-4" } });
+    assert.equal(res.status, 206);
+    assert.equal(res.headers.get("content-range"), "bytes 3-4/9");
+    assert.equal(await res.text(), "hi");
+    res = await fetch(url, { method: "HEAD" });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("content-length"), "9");
+    assert.equal((await res.arrayBuffer()).byteLength, 0);
     res = await fetch((attach.json as { url: string }).url);
     assert.match(res.headers.get("content-disposition")!, /^attachment/);
     await res.body?.cancel();
