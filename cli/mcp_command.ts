@@ -423,17 +423,7 @@ export async function mcpHttpCommand(
   signal?: AbortSignal,
   env?: Env,
 ): Promise<void> {
-  const headers = parseHeaders(options.header);
-  if (!options.url) throw new Error("which MCP server? pass --url http://host:port/mcp");
-  checkUrl(options.url, "http://127.0.0.1:3001/mcp");
-  await bridge(
-    options,
-    output,
-    signal,
-    env,
-    (toolkitOptions, abort) =>
-      MCPToolkit.http({ ...toolkitOptions, url: options.url, headers, signal: abort }),
-  );
+  await urlBridge(options, "http://127.0.0.1:3001/mcp", output, signal, env, MCPToolkit.http);
 }
 
 /**
@@ -469,15 +459,37 @@ export async function mcpSseCommand(
   signal?: AbortSignal,
   env?: Env,
 ): Promise<void> {
+  await urlBridge(options, "http://127.0.0.1:3001/sse", output, signal, env, MCPToolkit.sse);
+}
+
+/** `mcp http` and `mcp sse`: checks the URL and headers, then bridges the server at that URL. */
+async function urlBridge(
+  options: McpHttpCommandOptions,
+  example: string,
+  output: Output,
+  signal: AbortSignal | undefined,
+  env: Env | undefined,
+  connect: (
+    options: MCPToolkitOptions & {
+      url: string;
+      headers: Record<string, string>;
+      signal: AbortSignal;
+    },
+  ) => Promise<MCPToolkit>,
+): Promise<void> {
   const headers = parseHeaders(options.header);
-  if (!options.url) throw new Error("which MCP server? pass --url http://host:port/sse");
-  checkUrl(options.url, "http://127.0.0.1:3001/sse");
+  if (!options.url) {
+    throw new Error(
+      `which MCP server? pass --url ${example.replace("127.0.0.1:3001", "host:port")}`,
+    );
+  }
+  checkUrl(options.url, example);
   await bridge(
     options,
     output,
     signal,
     env,
     (toolkitOptions, abort) =>
-      MCPToolkit.sse({ ...toolkitOptions, url: options.url, headers, signal: abort }),
+      connect({ ...toolkitOptions, url: options.url, headers, signal: abort }),
   );
 }

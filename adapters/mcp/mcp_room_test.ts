@@ -94,19 +94,33 @@ function processGone(pid: number): boolean {
   }
 }
 
-Deno.test("meshagent mcp stdio: server-everything's tools are called through the room", async () => {
-  const server = await startTestServer();
-  const room = await caller(server);
-  const spawn = everything();
-  const cli = new CliProcess([
+/** `meshagent mcp <kind>` in ROOM of `server`, with `flags` after the room flags. */
+function bridgeCli(server: TestServer, kind: string, flags: string[]): CliProcess {
+  return new CliProcess([
     "mcp",
-    "stdio",
+    kind,
     "--room",
     ROOM,
     "--api-url",
     server.url,
     "--key",
     server.apiKey,
+    ...flags,
+  ]);
+}
+
+/** Kills a bridge that a failing test left running. */
+async function stopIfRunning(cli: CliProcess, status?: Deno.CommandStatus): Promise<void> {
+  if (status) return;
+  cli.child.kill("SIGKILL");
+  await cli.finish();
+}
+
+Deno.test("meshagent mcp stdio: server-everything's tools are called through the room", async () => {
+  const server = await startTestServer();
+  const room = await caller(server);
+  const spawn = everything();
+  const cli = bridgeCli(server, "stdio", [
     "--name",
     "mcp-bridge",
     "--toolkit-name",
@@ -186,10 +200,7 @@ Deno.test("meshagent mcp stdio: server-everything's tools are called through the
     }
     assert.ok(gone, `the MCP server process ${pid} is gone`);
   } finally {
-    if (!status) {
-      cli.child.kill("SIGKILL");
-      await cli.finish();
-    }
+    await stopIfRunning(cli, status);
     await room.dispose();
     await server.close();
   }
@@ -199,15 +210,7 @@ Deno.test("meshagent mcp http: headers, re-hosting when the tool list changes, S
   const server = await startTestServer();
   const mcp = await startMcpServer();
   const room = await caller(server);
-  const cli = new CliProcess([
-    "mcp",
-    "http",
-    "--room",
-    ROOM,
-    "--api-url",
-    server.url,
-    "--key",
-    server.apiKey,
+  const cli = bridgeCli(server, "http", [
     "--url",
     mcp.url,
     "--header",
@@ -249,10 +252,7 @@ Deno.test("meshagent mcp http: headers, re-hosting when the tool list changes, S
     assert.equal(status.code, 0, cli.stderr);
     assert.equal(await find(room, "tester"), undefined);
   } finally {
-    if (!status) {
-      cli.child.kill("SIGKILL");
-      await cli.finish();
-    }
+    await stopIfRunning(cli, status);
     await room.dispose();
     await mcp.close();
     await server.close();
@@ -263,15 +263,7 @@ Deno.test("meshagent mcp sse: a second participant lists and calls the tools; re
   const server = await startTestServer();
   const mcp = await startSseTestServer();
   const room = await caller(server);
-  const cli = new CliProcess([
-    "mcp",
-    "sse",
-    "--room",
-    ROOM,
-    "--api-url",
-    server.url,
-    "--key",
-    server.apiKey,
+  const cli = bridgeCli(server, "sse", [
     "--url",
     mcp.url,
     "--header",
@@ -320,10 +312,7 @@ Deno.test("meshagent mcp sse: a second participant lists and calls the tools; re
     assert.match(cli.stderr, /stopped: toolkit "legacy" unregistered/);
     assert.equal(await find(room, "legacy"), undefined, "the toolkit disappeared");
   } finally {
-    if (!status) {
-      cli.child.kill("SIGKILL");
-      await cli.finish();
-    }
+    await stopIfRunning(cli, status);
     await room.dispose();
     await mcp.close();
     await server.close();
@@ -334,15 +323,7 @@ Deno.test("meshagent mcp sse: the bridge ends, unregistered, when the server end
   const server = await startTestServer();
   const mcp = await startSseTestServer();
   const room = await caller(server);
-  const cli = new CliProcess([
-    "mcp",
-    "sse",
-    "--room",
-    ROOM,
-    "--api-url",
-    server.url,
-    "--key",
-    server.apiKey,
+  const cli = bridgeCli(server, "sse", [
     "--url",
     mcp.url,
     "--header",
@@ -360,10 +341,7 @@ Deno.test("meshagent mcp sse: the bridge ends, unregistered, when the server end
     assert.match(cli.stderr, /error: the MCP server http:\/\/127\.0\.0\.1:\d+\/sse went away/);
     assert.equal(await find(room, "dropped"), undefined, "the toolkit disappeared");
   } finally {
-    if (!status) {
-      cli.child.kill("SIGKILL");
-      await cli.finish();
-    }
+    await stopIfRunning(cli, status);
     await room.dispose();
     await mcp.close();
     await server.close();
