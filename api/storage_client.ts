@@ -175,6 +175,12 @@ async function* sourceChunks(source: StorageUploadSource): AsyncGenerator<Uint8A
   }
 }
 
+/**
+ * Request chunks (pulls, data) of a transfer that may await their answers at once: with 1, about
+ * one pull was in flight whatever the pull window (see `ToolCallRequest.chunkWindow`).
+ */
+const TRANSFER_CHUNK_WINDOW = 8;
+
 /** Serves pulls of any size from a source of arbitrary chunks. */
 class ChunkReader {
   readonly #source: AsyncIterator<Uint8Array>;
@@ -550,6 +556,7 @@ export class StorageClient {
     let giveUp: ReturnType<typeof setTimeout> | undefined;
     try {
       stream = await this.#room.invokeStream({
+        chunkWindow: TRANSFER_CHUNK_WINDOW,
         toolkit: "storage",
         tool: "upload",
         input: input(),
@@ -629,6 +636,7 @@ export class StorageClient {
     }
 
     const output = await this.#room.invokeStream({
+      chunkWindow: TRANSFER_CHUNK_WINDOW,
       toolkit: "storage",
       tool: "download",
       input: input(),

@@ -76,6 +76,16 @@ export interface ToolCallRequest {
   timeout?: number;
   /** Cancels the call: the invoke rejects, or an open output stream ends with the reason. */
   signal?: AbortSignal;
+  /**
+   * With a streamed input: how many request chunks may await their answer at once (default 1:
+   * each chunk waits for the server's answer to the previous one, as the npm client does).
+   * [impl] Servers answer every chunk in order (protocol-core §5.2; the Python client does not
+   * wait at all). Bulk transfers use a window so their chunks stream instead of taking one round
+   * trip each; an error answer still stops the input within `chunkWindow` chunks. Callers whose
+   * input generator relies on each chunk being answered before the next is asked for (sync's
+   * flush) keep 1.
+   */
+  chunkWindow?: number;
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<Content> {
@@ -482,7 +492,11 @@ export class ToolCallStreams {
       signal,
     });
     if (streamed) {
-      const inputFailed = this.#pump(state, request.input as AsyncIterable<Content>);
+      const inputFailed = this.#pump(
+        state,
+        request.input as AsyncIterable<Content>,
+        Math.max(1, Math.floor(request.chunkWindow ?? 1)),
+      );
       // An input failure rejects the invoke if it has not answered yet.
       response.catch(() => {}); // a late failure after the input failed is not unhandled
       response = Promise.race([response, inputFailed]);
@@ -494,7 +508,7 @@ export class ToolCallStreams {
    * Sends the input chunks one by one, then the `control` close. Returns a promise that only ever
    * rejects (when sending the input fails), so it can be raced with the response.
    */
-  #pump(state: CallState, input: AsyncIterable<Content>): Promise<never> {
+  #pump(state: CallState, input: AsyncIterable<Content>, chunkWindow: number): Promise<never> {
     const protocol = this.#protocol;
     let rejectInput!: (e: unknown) => void;
     const failed = new Promise<never>((_, reject) => rejectInput = reject);
@@ -508,6 +522,8 @@ export class ToolCallStreams {
     (async () => {
       let iterator: AsyncIterator<Content> | undefined;
       let finished = false;
+      // Chunks sent and not answered yet, oldest first (see ToolCallRequest.chunkWindow).
+      const unanswered: Promise<Content>[] = [];
       try {
         iterator = input[Symbol.asyncIterator]();
         while (!state.isStopped) {
@@ -517,8 +533,13 @@ export class ToolCallStreams {
             finished = true;
             break;
           }
-          await sendChunk(step.value);
+          const answer = sendChunk(step.value);
+          answer.catch(() => {}); // awaited below; an early failure is not "unhandled"
+          unanswered.push(answer);
+          if (unanswered.length >= chunkWindow) await unanswered.shift();
         }
+        // Every chunk's answer is checked: an error answer fails the input.
+        for (const answer of unanswered.splice(0)) await answer;
       } catch (e) {
         if (!(e instanceof ConnectionClosedError)) {
           const error = e instanceof RoomError

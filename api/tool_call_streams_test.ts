@@ -331,6 +331,73 @@ Deno.test("an error response to a request chunk fails the output stream", async 
   );
 });
 
+Deno.test("chunkWindow: that many request chunks await their answers at once (default 1)", async () => {
+  for (const window of [undefined, 3]) {
+    const { server, calls } = pair();
+    // The server holds its answers to request chunks until released.
+    const held: number[] = [];
+    const chunks: Content[] = [];
+    server.on("room.tool_call_request_chunk", (m) => {
+      const { header, payload } = unpackMessage(m.data);
+      chunks.push(unpackContent(packMessage(header.chunk as JsonObject, payload)));
+      held.push(m.id);
+    });
+    onInvoke(server, ({ message }) => server.respond(message.id, ControlContent.open()));
+    let produced = 0;
+    const input = async function* (): AsyncGenerator<Content> {
+      for (let i = 0; i < 10; i++) {
+        produced++;
+        yield new TextContent(`c${i}`);
+      }
+    };
+    const stream = await calls.invokeStream({
+      toolkit: "t",
+      tool: "x",
+      input: input(),
+      chunkWindow: window,
+    });
+    for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 1));
+    const expected = window ?? 1;
+    assert.equal(chunks.length, expected, `window ${window}: chunks sent before any answer`);
+    // Answering releases the rest, still in order, then the close.
+    while (!(chunks.at(-1) instanceof ControlContent)) {
+      const id = held.shift();
+      if (id !== undefined) server.respond(id, new EmptyContent());
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    assert.equal(produced, 10);
+    assert.deepEqual(
+      chunks.slice(0, 10).map((c) => (c as TextContent).text),
+      Array.from({ length: 10 }, (_, i) => `c${i}`),
+    );
+    for (const id of held) server.respond(id, new EmptyContent());
+    sendChunk(server, stream.toolCallId, ControlContent.close());
+    await collect(stream);
+  }
+});
+
+Deno.test("chunkWindow: an error answer still stops the input", async () => {
+  const { server, calls } = pair();
+  const { chunks } = recordChunks(server, "c2");
+  onInvoke(server, ({ message }) => server.respond(message.id, ControlContent.open()));
+  let produced = 0;
+  async function* input(): AsyncGenerator<Content> {
+    for (let i = 0; i < 1000; i++) {
+      produced++;
+      yield new TextContent(`c${i}`);
+    }
+  }
+  const stream = await calls.invokeStream({
+    toolkit: "t",
+    tool: "x",
+    input: input(),
+    chunkWindow: 4,
+  });
+  await assert.rejects(collect(stream), (e: unknown) => e instanceof RoomError && e.code === 1002);
+  assert.ok(produced < 20, `the input stopped early (${produced} produced)`);
+  assert.ok(chunks.length < 20);
+});
+
 Deno.test("breaking out of the output closes an endless input with a close chunk", async () => {
   const { server, calls } = pair();
   const { chunks } = recordChunks(server);
