@@ -16,6 +16,7 @@ import {
   RoomError,
   unpackMessage,
 } from "@meshagent/api";
+import { type Deadline, DeadlineQueue } from "./_deadline_queue.ts";
 import type { Participant } from "./participant.ts";
 import type { Room } from "./room.ts";
 import { type ToolkitListFilter, ToolkitRegistry } from "./toolkit_registry.ts";
@@ -50,7 +51,7 @@ interface RoutedCall {
   callerInputOpen: boolean;
   /** The host still takes input chunks. */
   forwardInput: boolean;
-  timer?: ReturnType<typeof setTimeout>;
+  deadline?: Deadline;
 }
 
 function isObject(value: unknown): value is JsonObject {
@@ -65,7 +66,8 @@ function message(e: unknown): string {
 export class ToolCallRouter {
   /** The room's toolkit registrations. */
   readonly registry: ToolkitRegistry;
-  readonly #timeoutMs: number;
+  /** Each call's wait for its host's first answer (they all last #timeoutMs). */
+  readonly #deadlines: DeadlineQueue<RoutedCall>;
   /** Calls by host, then by the host-side message id S. */
   readonly #byHost = new Map<Participant, Map<number, RoutedCall>>();
   /** Calls by caller, then by the caller's tool call id. */
@@ -73,7 +75,7 @@ export class ToolCallRouter {
 
   constructor(room: Room, timeoutMs: number) {
     this.registry = new ToolkitRegistry((name) => room.toolkit(name) !== undefined);
-    this.#timeoutMs = timeoutMs;
+    this.#deadlines = new DeadlineQueue(timeoutMs, (call) => this.#timedOut(call, timeoutMs));
   }
 
   /** How many calls hold state (for tests). */
@@ -246,8 +248,7 @@ export class ToolCallRouter {
     if (!hostCalls) this.#byHost.set(host, hostCalls = new Map());
     callerCalls.set(toolCallId, call);
     hostCalls.set(hostMessageId, call);
-    const timeoutMs = this.#timeoutMs;
-    call.timer = setTimeout(() => this.#timedOut(call, timeoutMs), timeoutMs);
+    call.deadline = this.#deadlines.add(call);
   }
 
   /**
@@ -299,7 +300,7 @@ export class ToolCallRouter {
       );
     }
     if (header.type === "control" && header.method === "open") {
-      clearTimeout(call.timer);
+      this.#deadlines.cancel(call.deadline);
       call.phase = "streaming";
       respond(call.caller, call.requestId, CONTROL_OPEN);
       return;
@@ -333,7 +334,7 @@ export class ToolCallRouter {
     if (isObject(chunk) && chunk.type === "control" && chunk.method === "close") {
       call.phase = "done";
       call.forwardInput = false; // the host's call is over: later input has nowhere to go
-      clearTimeout(call.timer);
+      this.#deadlines.cancel(call.deadline);
       this.#dropHostSide(call);
       if (!call.callerInputOpen) this.#release(call);
     }
@@ -349,7 +350,7 @@ export class ToolCallRouter {
     if (hosted) {
       this.#byHost.delete(participant);
       for (const call of hosted.values()) {
-        clearTimeout(call.timer);
+        this.#deadlines.cancel(call.deadline);
         call.forwardInput = false;
         if (call.phase === "pending") {
           respond(call.caller, call.requestId, errorData(HOST_GONE, ErrorCode.OPERATION_FAILED));
@@ -368,7 +369,7 @@ export class ToolCallRouter {
     if (made) {
       this.#byCaller.delete(participant);
       for (const call of made.values()) {
-        clearTimeout(call.timer);
+        this.#deadlines.cancel(call.deadline);
         if (call.forwardInput && call.phase !== "done") {
           this.#sendHostChunk(
             call,
@@ -408,7 +409,7 @@ export class ToolCallRouter {
 
   /** Answers the caller (unary) and ends the call. */
   #finish(call: RoutedCall, data: Uint8Array): void {
-    clearTimeout(call.timer);
+    this.#deadlines.cancel(call.deadline);
     call.phase = "done";
     call.forwardInput = false;
     respond(call.caller, call.requestId, data);
