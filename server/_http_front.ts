@@ -111,9 +111,13 @@ export function listenHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
       res.writeHead(400, { "content-type": "text/plain; charset=utf-8" }).end("bad request");
       return;
     }
-    run(() => options.handler(request, context)).then(
-      (response) => writeResponse(req, res, response, abort.signal),
-    );
+    run(() => options.handler(request, context))
+      .then((response) => writeResponse(req, res, response, abort.signal))
+      .catch((e) => {
+        // Never an unhandled rejection (it would end the process): log and drop the connection.
+        console.error("room server: could not answer a request:", e);
+        res.destroy();
+      });
   });
 
   server.on("upgrade", (req: http.IncomingMessage, raw: Duplex, head: Uint8Array) => {
@@ -122,16 +126,14 @@ export function listenHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
     try {
       request = toRequest(req, url(req), undefined);
     } catch {
-      writeRaw(raw, text(400, "bad request"));
-      return;
+      return void writeRaw(raw, text(400, "bad request")).catch(() => raw.destroy());
     }
     upgradable.add(request);
     run(() => options.handler(request, context)).then((response) => {
       const accepted = pending.get(request);
       if (!accepted || accepted.response !== response) {
         accepted?.socket.abandon();
-        writeRaw(raw, response);
-        return;
+        return writeRaw(raw, response);
       }
       if (accepted.protocol !== undefined) protocols.set(req, accepted.protocol);
       const socket = accepted.socket;
@@ -147,6 +149,10 @@ export function listenHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
         // ws answered the handshake itself (invalid headers) or the client already left.
         if (!attached) socket.abandon();
       }
+    }).catch((e) => {
+      // Never an unhandled rejection (it would end the process): log and drop the connection.
+      console.error("room server: could not answer a WebSocket upgrade:", e);
+      raw.destroy();
     });
   });
 
