@@ -35,55 +35,65 @@ async function collect(output: Content | AsyncIterable<Content>): Promise<Conten
   return out;
 }
 
+/**
+ * What both HTTP test servers serve, checked through a connection: server info, the paged tool
+ * list, text, mixed, error and structured results; then, after close, calls fail with 1006.
+ */
+async function checkTestServer(conn: MCPClientConnection, label: string): Promise<void> {
+  try {
+    assert.equal(conn.label, label);
+    assert.equal(conn.pid, null);
+    assert.deepEqual(conn.serverInfo, {
+      name: "test-server",
+      version: "1.2.3",
+      instructions: "Use ping to check.",
+    });
+    // Five tools, served two per page.
+    const tools = await conn.listTools();
+    assert.deepEqual(tools.map((t) => t.name), ["ping", "multi", "fail", "slow", "add"]);
+    assert.equal(tools[0].title, "Ping");
+    assert.deepEqual(tools[0].annotations, { readOnlyHint: true });
+    assert.deepEqual(tools[4].outputSchema?.required, ["sum"]);
+
+    const pong = await conn.callTool("ping", {});
+    assert.deepEqual(pong, { content: [{ type: "text", text: "pong" }], isError: false });
+    const multi = await conn.callTool("multi", {});
+    assert.deepEqual(multi.content[1], {
+      type: "image",
+      data: PNG_BASE64,
+      mimeType: "image/png",
+    });
+    assert.deepEqual(multi.content[2], {
+      type: "resource_link",
+      uri: "https://example.com/doc",
+      name: "doc",
+      title: "Doc",
+    });
+    const failed = await conn.callTool("fail", { why: "no reason" });
+    assert.equal(failed.isError, true);
+    assert.deepEqual(failed.content, [{ type: "text", text: "failed: no reason" }]);
+    const added = await conn.callTool("add", { a: 1, b: 2 });
+    assert.deepEqual(added.structuredContent, { sum: 3 });
+  } finally {
+    await conn.close();
+  }
+  assert.equal(conn.closed, true);
+  await assert.rejects(
+    conn.callTool("ping", {}),
+    (e: unknown) => e instanceof MCPError && e.code === 1006,
+  );
+  await assert.rejects(
+    conn.listTools(),
+    (e: unknown) => e instanceof MCPError && e.code === 1006,
+  );
+}
+
 Deno.test("MCPClientConnection.http: handshake, paginated tool list, calls, close", async () => {
   const server = await startTestServer();
   try {
-    const conn = await MCPClientConnection.http({ url: server.url, headers: auth });
-    try {
-      assert.equal(conn.label, server.url);
-      assert.equal(conn.pid, null);
-      assert.deepEqual(conn.serverInfo, {
-        name: "test-server",
-        version: "1.2.3",
-        instructions: "Use ping to check.",
-      });
-      // Five tools, served two per page.
-      const tools = await conn.listTools();
-      assert.deepEqual(tools.map((t) => t.name), ["ping", "multi", "fail", "slow", "add"]);
-      assert.equal(tools[0].title, "Ping");
-      assert.deepEqual(tools[0].annotations, { readOnlyHint: true });
-      assert.deepEqual(tools[4].outputSchema?.required, ["sum"]);
-
-      const pong = await conn.callTool("ping", {});
-      assert.deepEqual(pong, { content: [{ type: "text", text: "pong" }], isError: false });
-      const multi = await conn.callTool("multi", {});
-      assert.deepEqual(multi.content[1], {
-        type: "image",
-        data: PNG_BASE64,
-        mimeType: "image/png",
-      });
-      assert.deepEqual(multi.content[2], {
-        type: "resource_link",
-        uri: "https://example.com/doc",
-        name: "doc",
-        title: "Doc",
-      });
-      const failed = await conn.callTool("fail", { why: "no reason" });
-      assert.equal(failed.isError, true);
-      assert.deepEqual(failed.content, [{ type: "text", text: "failed: no reason" }]);
-      const added = await conn.callTool("add", { a: 1, b: 2 });
-      assert.deepEqual(added.structuredContent, { sum: 3 });
-    } finally {
-      await conn.close();
-    }
-    assert.equal(conn.closed, true);
-    await assert.rejects(
-      conn.callTool("ping", {}),
-      (e: unknown) => e instanceof MCPError && e.code === 1006,
-    );
-    await assert.rejects(
-      conn.listTools(),
-      (e: unknown) => e instanceof MCPError && e.code === 1006,
+    await checkTestServer(
+      await MCPClientConnection.http({ url: server.url, headers: auth }),
+      server.url,
     );
   } finally {
     await server.close();
@@ -234,44 +244,16 @@ Deno.test("MCPClientConnection.http errors: bad URL, refused, unauthorized", asy
 Deno.test("MCPClientConnection.sse: handshake, paginated tool list, calls, close", async () => {
   const server = await startSseTestServer();
   try {
-    const conn = await MCPClientConnection.sse({ url: server.url, headers: auth });
-    try {
-      assert.equal(conn.label, server.url);
-      assert.equal(conn.pid, null);
-      assert.deepEqual(conn.serverInfo, {
-        name: "test-server",
-        version: "1.2.3",
-        instructions: "Use ping to check.",
-      });
-      const tools = await conn.listTools();
-      assert.deepEqual(tools.map((t) => t.name), ["ping", "multi", "fail", "slow", "add"]);
-      assert.equal(tools[0].title, "Ping");
-      assert.deepEqual(tools[4].outputSchema?.required, ["sum"]);
-
-      const pong = await conn.callTool("ping", {});
-      assert.deepEqual(pong, { content: [{ type: "text", text: "pong" }], isError: false });
-      const multi = await conn.callTool("multi", {});
-      assert.deepEqual(multi.content[1], {
-        type: "image",
-        data: PNG_BASE64,
-        mimeType: "image/png",
-      });
-      const failed = await conn.callTool("fail", { why: "no reason" });
-      assert.equal(failed.isError, true);
-      assert.deepEqual(failed.content, [{ type: "text", text: "failed: no reason" }]);
-      const added = await conn.callTool("add", { a: 1, b: 2 });
-      assert.deepEqual(added.structuredContent, { sum: 3 });
-      // Two connections are two sessions, each with its own stream.
-      await using other = await MCPClientConnection.sse({ url: server.url, headers: auth });
-      assert.deepEqual(await other.callTool("ping", {}), pong);
-    } finally {
-      await conn.close();
-    }
-    assert.equal(conn.closed, true);
-    await assert.rejects(
-      conn.callTool("ping", {}),
-      (e: unknown) => e instanceof MCPError && e.code === 1006,
+    // Two connections are two sessions, each with its own stream.
+    await using other = await MCPClientConnection.sse({ url: server.url, headers: auth });
+    await checkTestServer(
+      await MCPClientConnection.sse({ url: server.url, headers: auth }),
+      server.url,
     );
+    assert.deepEqual(await other.callTool("ping", {}), {
+      content: [{ type: "text", text: "pong" }],
+      isError: false,
+    });
   } finally {
     await server.close();
   }
