@@ -205,7 +205,7 @@ export class LocalFileStore implements FileStore {
     const rootReal = await Deno.realPath(root);
     const store = new LocalFileStore(options.room, root, metaRoot, rootReal, options);
     const staleBefore = Date.now() - (options.staleUploadMs ?? DEFAULT_STALE_UPLOAD_MS);
-    store.#usedBytes = await store.#scan(root, staleBefore);
+    store.#usedBytes = (await store.#scan(root, staleBefore)).bytes;
     return store;
   }
 
@@ -897,9 +897,20 @@ export class LocalFileStore implements FileStore {
     return total;
   }
 
-  /** Counts the visible bytes under a folder and removes upload temp files older than a time. */
-  async #scan(fsDir: string, staleBefore: number): Promise<number> {
-    let total = 0;
+  /**
+   * Counts the visible bytes under a folder and removes upload temp files older than a time. A
+   * folder that sweeping left empty (made for an upload that a crash cut off) is removed too.
+   *
+   * @returns The bytes, and whether the folder itself was removed.
+   */
+  async #scan(
+    fsDir: string,
+    staleBefore: number,
+    relDir = "",
+  ): Promise<{ bytes: number; removed: boolean }> {
+    let bytes = 0;
+    let kept = 0;
+    let swept = false;
     for await (const entry of Deno.readDir(fsDir)) {
       const child = join(fsDir, entry.name);
       if (entry.name.startsWith(RESERVED_STORAGE_NAME_PREFIX)) {
@@ -907,15 +918,32 @@ export class LocalFileStore implements FileStore {
           const st = await lstatOrUndefined(child);
           if (st !== undefined && (st.mtime?.getTime() ?? 0) < staleBefore) {
             await removeQuietly(child, false);
+            swept = true;
+            continue;
           }
         }
+        kept++;
         continue;
       }
+      kept++;
       if (entry.isSymlink) continue;
-      if (entry.isDirectory) total += await this.#scan(child, staleBefore);
-      else if (entry.isFile) total += (await lstatOrUndefined(child))?.size ?? 0;
+      if (entry.isDirectory) {
+        const sub = await this.#scan(child, staleBefore, join(relDir, entry.name));
+        bytes += sub.bytes;
+        if (sub.removed) {
+          kept--;
+          swept = true;
+        }
+      } else if (entry.isFile) bytes += (await lstatOrUndefined(child))?.size ?? 0;
     }
-    return total;
+    if (!swept || kept > 0 || relDir === "") return { bytes, removed: false };
+    try {
+      await Deno.remove(fsDir); // not recursive: something new in it keeps it
+    } catch {
+      return { bytes, removed: false };
+    }
+    await removeQuietly(join(this.#metaRoot, relDir), false);
+    return { bytes, removed: true };
   }
 
   /** The second half of {@linkcode FileWriter.commit}: renames the finished temp file. */

@@ -293,6 +293,9 @@ Deno.test("LocalFileStore: a crash mid-upload leaves the old file (child process
     assert.equal(decoder.decode(await swept.readFile("doc.txt")), "committed");
     const after = (await diskNames(files)).filter((n) => n.includes(RESERVED_STORAGE_NAME_PREFIX));
     assert.deepEqual(after, []);
+    // The folder made for the cut-off upload went with its temp file; the rest is untouched.
+    assert.deepEqual((await swept.list("", { recursive: true })).map((e) => e.path), ["doc.txt"]);
+    assert.equal((await swept.usage()).bytes, "committed".length);
   } finally {
     await Deno.remove(dataDir, { recursive: true });
   }
