@@ -2,12 +2,13 @@ import {
   ErrorCode,
   FileContent,
   type JsonObject,
+  mimeTypeForName,
   type RoomClient,
   RoomError,
-  type StorageEntry,
   TextContent,
 } from "@meshagent/api";
 import { callSignal, roomOf, strictObject } from "./_tool_room.ts";
+import { localDiskAvailable, LocalFolder } from "./_local_mount.ts";
 import { refusalOf, type Resolve, runtimeResolver } from "./_url_guard.ts";
 import { FunctionTool, type Tool } from "./tool.ts";
 import type { ToolContext } from "./tool_context.ts";
@@ -17,14 +18,178 @@ import { Toolkit } from "./toolkit.ts";
 /**
  * A room folder shown to the tools under another path: paths under `mountPath` are read and
  * written under `roomPath`. With mounts, the tools reach only mounted folders.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type RoomStorageMount, StorageToolkit } from "@meshagent/tools";
+ *
+ * const mount: RoomStorageMount = { roomPath: "projects/alpha", mountPath: "work" };
+ * const storage = new StorageToolkit({ name: "agent_storage", mounts: [mount] });
+ * assert(storage.tools.length === 6);
+ * ```
  */
-export interface StorageMount {
+export interface RoomStorageMount {
   /** The folder in room storage (`""` for the whole room). */
   roomPath: string;
   /** Where the tools see it (`""` for the top level). */
   mountPath: string;
   /** Refuse writes under this mount (default false). */
   readOnly?: boolean;
+  /** Not set on a room mount (see {@linkcode LocalStorageMount}). */
+  localPath?: never;
+}
+
+/**
+ * A folder of the agent's host disk shown to the tools under `mountPath` (Deno only; a toolkit
+ * with a local mount cannot be created where there is no `Deno`). Every tool path is resolved
+ * inside the folder: `..` segments and NUL bytes are refused, a leading `/` means the top of
+ * the tools' view (never the host's root), and a symbolic link whose real target lies outside
+ * the folder is refused (1001) and left out of listings. `write_file` and `save_file_from_url`
+ * write a temporary file in the same folder and rename it into place, so readers never see a
+ * half-written file. `get_file_download_url` does not serve local files.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { type LocalStorageMount, StorageToolkit, TextContent, ToolContext } from "@meshagent/tools";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await Deno.writeTextFile(`${dir}/hello.txt`, "hello from disk\n");
+ * const mount: LocalStorageMount = { localPath: dir, mountPath: "data", readOnly: true };
+ * const storage = new StorageToolkit({ mounts: [mount] });
+ * // No room is needed for local files.
+ * const ctx = new ToolContext({ caller: { id: "p1", attributes: {} }, room: null });
+ * const text = await storage.execute(ctx, "read_file", { path: "data/hello.txt" });
+ * assert(text instanceof TextContent && text.text === "hello from disk\n");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export interface LocalStorageMount {
+  /** The folder on the host (absolute, or relative to the working directory). */
+  localPath: string;
+  /** Where the tools see it (`""` for the top level). */
+  mountPath: string;
+  /** Refuse writes under this mount (default false). */
+  readOnly?: boolean;
+  /** Not set on a local mount (see {@linkcode RoomStorageMount}). */
+  roomPath?: never;
+}
+
+/**
+ * A folder shown to the tools under another path: a room folder ({@linkcode RoomStorageMount})
+ * or a folder of the host's disk ({@linkcode LocalStorageMount}), told apart by `roomPath` /
+ * `localPath`. {@linkcode parseStorageMount} reads the `<src>:<mount>[:ro|rw]` string form.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { StorageMount } from "@meshagent/tools";
+ *
+ * const mounts: StorageMount[] = [
+ *   { roomPath: "reference", mountPath: "docs", readOnly: true },
+ *   { localPath: "/srv/data", mountPath: "data" },
+ * ];
+ * assert(mounts.filter((m) => m.localPath !== undefined).length === 1);
+ * ```
+ */
+export type StorageMount = RoomStorageMount | LocalStorageMount;
+
+/**
+ * Parses the string form of a storage mount, `<src>:<mount>[:ro|rw]` (agents.md §3, for the
+ * `--storage-tool-room-path` / `--storage-tool-local-path` flags): `src` is the room folder or
+ * host folder, `mount` the path the tools see it under (may be empty for the top level), and a
+ * final `:ro` makes it read-only (`:rw`, the default, read-write). The string is read from the
+ * right, so a host path may itself contain `:` (e.g. `C:\data:data:ro`).
+ *
+ * @param text The mount, e.g. `"reference:docs:ro"` or `"/srv/data:data"`.
+ * @param kind Whether `src` is a room folder (`"room"`) or a host folder (`"local"`).
+ * @returns The mount, to pass in {@linkcode StorageToolkitOptions.mounts}.
+ * @throws {ToolError} 1002 when there is no `:<mount>` part, or a local `src` is empty (an
+ *   empty room `src` is the whole room).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseStorageMount } from "@meshagent/tools";
+ *
+ * assert.deepEqual(parseStorageMount("reference:docs:ro", "room"), {
+ *   roomPath: "reference",
+ *   mountPath: "docs",
+ *   readOnly: true,
+ * });
+ * assert.deepEqual(parseStorageMount("/srv/data:data", "local"), {
+ *   localPath: "/srv/data",
+ *   mountPath: "data",
+ *   readOnly: false,
+ * });
+ * assert.throws(() => parseStorageMount("/srv/data", "local"), /<src>:<mount>/);
+ * ```
+ */
+export function parseStorageMount(text: string, kind: "room"): RoomStorageMount;
+/**
+ * Parses a host-folder mount, `<host folder>:<mount>[:ro|rw]` (see the room overload).
+ *
+ * @param text The mount, e.g. `"/srv/data:data:ro"`.
+ * @param kind `"local"`.
+ * @returns The local mount.
+ * @throws {ToolError} 1002 for a malformed mount.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseStorageMount } from "@meshagent/tools";
+ *
+ * assert(parseStorageMount("/srv/data:data:ro", "local").localPath === "/srv/data");
+ * ```
+ */
+export function parseStorageMount(text: string, kind: "local"): LocalStorageMount;
+/**
+ * Parses a mount of either kind, `<src>:<mount>[:ro|rw]` (see the room overload).
+ *
+ * @param text The mount.
+ * @param kind `"room"` or `"local"`.
+ * @returns The mount.
+ * @throws {ToolError} 1002 for a malformed mount or kind.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseStorageMount } from "@meshagent/tools";
+ *
+ * // E.g. a flag that names the kind at run time.
+ * const mount = (kind: "room" | "local") => parseStorageMount("a:b", kind);
+ * assert(mount("room").roomPath === "a" && mount("local").localPath === "a");
+ * ```
+ */
+export function parseStorageMount(text: string, kind: "room" | "local"): StorageMount;
+export function parseStorageMount(text: string, kind: "room" | "local"): StorageMount {
+  if (kind !== "room" && kind !== "local") {
+    throw new ToolError(
+      `a storage mount is of kind "room" or "local", not ${JSON.stringify(kind)}`,
+      ErrorCode.INVALID_REQUEST,
+    );
+  }
+  let rest = text;
+  let readOnly = false;
+  const mode = /:(ro|rw)$/.exec(rest);
+  if (mode) {
+    readOnly = mode[1] === "ro";
+    rest = rest.slice(0, mode.index);
+  }
+  const colon = rest.lastIndexOf(":");
+  const src = colon < 0 ? "" : rest.slice(0, colon);
+  if (colon < 0 || (src === "" && kind === "local")) {
+    throw new ToolError(
+      `the storage mount ${JSON.stringify(text)} is not of the form <src>:<mount>[:ro|rw], ` +
+        `e.g. ${kind === "room" ? '"reference:docs:ro"' : '"/srv/data:data:ro"'}`,
+      ErrorCode.INVALID_REQUEST,
+    );
+  }
+  const mountPath = rest.slice(colon + 1);
+  return kind === "room"
+    ? { roomPath: src, mountPath, readOnly }
+    : { localPath: src, mountPath, readOnly };
 }
 
 /** Options of a {@linkcode StorageToolkit}. */
@@ -36,7 +201,10 @@ export interface StorageToolkitOptions {
   name?: string;
   /** Leave out `write_file` and `save_file_from_url` (default false). */
   readOnly?: boolean;
-  /** Room folders to expose under other paths; without mounts the whole room is reachable. */
+  /**
+   * Room folders and host folders to expose under other paths; without mounts the whole room is
+   * reachable. {@linkcode parseStorageMount} reads the `<src>:<mount>[:ro|rw]` string form.
+   */
   mounts?: readonly StorageMount[];
   /** The room to use when a call's context has none (default: the context's room only). */
   room?: RoomClient | null;
@@ -163,9 +331,15 @@ function positiveInt(value: number | undefined, fallback: number, what: string):
 /**
  * Normalises a tool path: accepts `room:///a/b`, `/a/b`, `./a/b` and `a//b/`, gives `a/b`.
  *
- * @throws {ToolError} 3004 for `..` segments.
+ * @throws {ToolError} 3004 for `..` segments and NUL bytes.
  */
 function normalizePath(path: string): string {
+  if (path.includes("\0")) {
+    throw new ToolError(
+      `the path ${JSON.stringify(path)} contains a NUL byte`,
+      ErrorCode.STORAGE_INVALID_PATH,
+    );
+  }
   let p = path.trim();
   if (p.startsWith("room://")) p = p.slice("room://".length);
   const segments = p.split("/").filter((s) => s !== "" && s !== ".");
@@ -189,26 +363,50 @@ function join(a: string, b: string): string {
   return a === "" ? b : b === "" ? a : `${a}/${b}`;
 }
 
-/** Where a tool path lands in room storage. */
-interface Resolved {
-  roomPath: string;
-  readOnly: boolean;
-}
+/** Where a tool path lands: in room storage, or in a local folder. */
+type Resolved =
+  | { kind: "room"; roomPath: string; readOnly: boolean }
+  | { kind: "local"; folder: LocalFolder; segments: string[]; readOnly: boolean };
 
-/** Maps tool paths to room paths through the mounts (the identity without mounts). */
+type Mount =
+  & { mountPath: string; readOnly: boolean }
+  & ({ kind: "room"; roomPath: string } | { kind: "local"; folder: LocalFolder });
+
+/** Maps tool paths to room paths or local folders through the mounts (the room without mounts). */
 class MountTable {
-  readonly #mounts: { roomPath: string; mountPath: string; readOnly: boolean }[] | null;
+  readonly #mounts: Mount[] | null;
 
   constructor(mounts: readonly StorageMount[] | undefined) {
     if (!mounts || mounts.length === 0) {
       this.#mounts = null;
       return;
     }
-    this.#mounts = mounts.map((m) => ({
-      roomPath: normalizePath(m.roomPath),
-      mountPath: normalizePath(m.mountPath),
-      readOnly: m.readOnly ?? false,
-    }));
+    this.#mounts = mounts.map((m): Mount => {
+      const mountPath = normalizePath(m.mountPath);
+      const readOnly = m.readOnly ?? false;
+      if (typeof m.localPath === "string") {
+        if (!localDiskAvailable()) {
+          throw new ToolError(
+            `storage mount ${JSON.stringify(mountPath)} is a local folder, and this runtime ` +
+              "has no Deno file system APIs (a browser?): mount room folders only",
+            ErrorCode.DEPENDENCY_MISSING,
+          );
+        }
+        return {
+          kind: "local",
+          folder: new LocalFolder(m.localPath, mountPath),
+          mountPath,
+          readOnly,
+        };
+      }
+      if (typeof m.roomPath !== "string") {
+        throw new ToolError(
+          `storage mount ${JSON.stringify(mountPath)} needs a roomPath or a localPath`,
+          ErrorCode.INVALID_REQUEST,
+        );
+      }
+      return { kind: "room", roomPath: normalizePath(m.roomPath), mountPath, readOnly };
+    });
     const seen = new Set<string>();
     for (const m of this.#mounts) {
       if (seen.has(m.mountPath)) {
@@ -225,10 +423,19 @@ class MountTable {
 
   /** The resolution of a normalised tool path, or undefined when no mount covers it. */
   resolve(path: string): Resolved | undefined {
-    if (this.#mounts === null) return { roomPath: path, readOnly: false };
+    if (this.#mounts === null) return { kind: "room", roomPath: path, readOnly: false };
     for (const m of this.#mounts) {
       const rest = under(path, m.mountPath);
-      if (rest !== undefined) return { roomPath: join(m.roomPath, rest), readOnly: m.readOnly };
+      if (rest === undefined) continue;
+      if (m.kind === "room") {
+        return { kind: "room", roomPath: join(m.roomPath, rest), readOnly: m.readOnly };
+      }
+      return {
+        kind: "local",
+        folder: m.folder,
+        segments: rest === "" ? [] : rest.split("/"),
+        readOnly: m.readOnly,
+      };
     }
     return undefined;
   }
@@ -357,8 +564,10 @@ class StorageOps {
     return { ...resolved, path: normalized };
   }
 
-  async #stat(ctx: ToolContext, path: string, roomPath: string): Promise<StorageEntry> {
-    const entry = await this.room(ctx).storage.stat(roomPath, this.#options(ctx));
+  async #stat(ctx: ToolContext, path: string, target: Resolved): Promise<{ size: number | null }> {
+    const entry = target.kind === "room"
+      ? await this.room(ctx).storage.stat(target.roomPath, this.#options(ctx))
+      : await target.folder.stat(target.segments, path);
     if (!entry) {
       throw new ToolError(
         `there is no file at ${JSON.stringify(path)}; list_files_in_room shows what exists`,
@@ -385,11 +594,21 @@ class StorageOps {
         files: folders.map((name) => ({ name, is_folder: true, size: null })),
       };
     }
-    let entries: StorageEntry[];
+    let entries: { name: string; isFolder: boolean; size: number | null }[];
     try {
-      entries = await this.room(ctx).storage.list(resolved.roomPath, this.#options(ctx));
+      if (resolved.kind === "local") {
+        const local = await resolved.folder.list(resolved.segments, normalized);
+        if (!local) throw new RoomError("no folder", ErrorCode.STORAGE_NOT_FOUND);
+        entries = local;
+      } else {
+        entries = await this.room(ctx).storage.list(resolved.roomPath, this.#options(ctx));
+      }
     } catch (e) {
-      if (e instanceof RoomError && e.code === ErrorCode.STORAGE_NOT_FOUND) {
+      // (A ToolError is the local mount's own, e.g. its folder is missing.)
+      if (
+        e instanceof RoomError && !(e instanceof ToolError) &&
+        e.code === ErrorCode.STORAGE_NOT_FOUND
+      ) {
         throw new ToolError(
           `there is no folder at ${JSON.stringify(args.path)}`,
           ErrorCode.STORAGE_NOT_FOUND,
@@ -403,31 +622,56 @@ class StorageOps {
     };
   }
 
+  /** Downloads (room) or reads (local) a file, refusing one larger than `max` bytes. */
+  async #load(
+    ctx: ToolContext,
+    target: Resolved,
+    path: string,
+    max: number,
+    tool: string,
+    hint: string,
+  ): Promise<{ data: Uint8Array; name: string; mimeType: string }> {
+    const entry = await this.#stat(ctx, path, target);
+    const tooBig = (size: string) =>
+      new ToolError(
+        `${JSON.stringify(path)} is ${size} the ${max}-byte limit of ${tool}${hint}`,
+        ErrorCode.INVALID_REQUEST,
+      );
+    if (entry.size !== null && entry.size > max) throw tooBig(`${entry.size} bytes, more than`);
+    const name = path.split("/").at(-1)!;
+    if (target.kind === "local") {
+      const data = await target.folder.read(target.segments, path, max);
+      if (data === undefined) throw tooBig("larger than");
+      return { data, name, mimeType: mimeTypeForName(name) };
+    }
+    const file = await this.room(ctx).storage.download(target.roomPath, this.#options(ctx));
+    if (file.data.length > max) {
+      throw new ToolError(
+        `${JSON.stringify(path)} is larger than the ${max}-byte limit of ${tool}`,
+        ErrorCode.INVALID_REQUEST,
+      );
+    }
+    return { data: file.data, name: file.name || name, mimeType: file.mimeType };
+  }
+
   async read(ctx: ToolContext, args: PathArgs): Promise<TextContent | FileContent> {
-    const { roomPath, path } = this.#resolve(args.path, false);
-    const entry = await this.#stat(ctx, path, roomPath);
-    if (entry.size !== null && entry.size > this.limits.maxRead) {
-      throw new ToolError(
-        `${
-          JSON.stringify(path)
-        } is ${entry.size} bytes, more than the ${this.limits.maxRead}-byte ` +
-          "limit of read_file; search it with grep_file, or get a link with get_file_download_url",
-        ErrorCode.INVALID_REQUEST,
-      );
-    }
-    const file = await this.room(ctx).storage.download(roomPath, this.#options(ctx));
-    if (file.data.length > this.limits.maxRead) {
-      throw new ToolError(
-        `${JSON.stringify(path)} is larger than the ${this.limits.maxRead}-byte limit of read_file`,
-        ErrorCode.INVALID_REQUEST,
-      );
-    }
+    const { path, ...target } = this.#resolve(args.path, false);
+    const file = await this.#load(
+      ctx,
+      target,
+      path,
+      this.limits.maxRead,
+      "read_file",
+      target.kind === "room"
+        ? "; search it with grep_file, or get a link with get_file_download_url"
+        : "; search it with grep_file",
+    );
     const mimeType = file.mimeType || "application/octet-stream";
     if (isTextMime(mimeType) || mimeType === "application/octet-stream") {
       const text = sniffText(file.data);
       if (text !== undefined) return new TextContent(text);
     }
-    return new FileContent(file.data, file.name || path.split("/").at(-1)!, mimeType);
+    return new FileContent(file.data, file.name, mimeType);
   }
 
   async grep(ctx: ToolContext, args: GrepArgs): Promise<JsonObject> {
@@ -453,18 +697,8 @@ class StorageOps {
         ErrorCode.INVALID_REQUEST,
       );
     }
-    const { roomPath, path } = this.#resolve(args.path, false);
-    const entry = await this.#stat(ctx, path, roomPath);
-    if (entry.size !== null && entry.size > this.limits.maxGrep) {
-      throw new ToolError(
-        `${
-          JSON.stringify(path)
-        } is ${entry.size} bytes, more than the ${this.limits.maxGrep}-byte ` +
-          "limit of grep_file",
-        ErrorCode.INVALID_REQUEST,
-      );
-    }
-    const file = await this.room(ctx).storage.download(roomPath, this.#options(ctx));
+    const { path, ...target } = this.#resolve(args.path, false);
+    const file = await this.#load(ctx, target, path, this.limits.maxGrep, "grep_file", "");
     const text = sniffText(file.data);
     if (text === undefined) {
       throw new ToolError(
@@ -492,10 +726,14 @@ class StorageOps {
   }
 
   async write(ctx: ToolContext, args: WriteArgs): Promise<JsonObject> {
-    const { roomPath, path } = this.#resolve(args.path, true);
+    const { path, ...target } = this.#resolve(args.path, true);
     const data = new TextEncoder().encode(args.text);
+    if (target.kind === "local") {
+      const size = await target.folder.write(target.segments, path, data, args.overwrite ?? false);
+      return { path, size };
+    }
     try {
-      await this.room(ctx).storage.upload(roomPath, data, {
+      await this.room(ctx).storage.upload(target.roomPath, data, {
         overwrite: args.overwrite ?? false,
         ...this.#options(ctx),
       });
@@ -518,15 +756,18 @@ class StorageOps {
         ErrorCode.INVALID_REQUEST,
       );
     }
-    const { roomPath, path } = this.#resolve(args.path, true);
+    const { path, ...target } = this.#resolve(args.path, true);
     const max = this.limits.maxDownload;
     const timeout = this.limits.fetchTimeout;
     const signal = callSignal(ctx, timeout);
     // Refused URLs fail before storage is touched.
     await this.#checkUrl(ctx, signal, url, undefined, timeout);
-    const room = this.room(ctx);
+    const room = target.kind === "room" ? this.room(ctx) : null;
     const overwrite = args.overwrite ?? false;
-    if (!overwrite && await room.storage.exists(roomPath, this.#options(ctx))) {
+    const exists = target.kind === "room"
+      ? await room!.storage.exists(target.roomPath, this.#options(ctx))
+      : (await target.folder.stat(target.segments, path)) !== null;
+    if (!overwrite && exists) {
       throw existsHint(
         new RoomError("the file exists", ErrorCode.STORAGE_ALREADY_EXISTS),
         path,
@@ -607,7 +848,11 @@ class StorageOps {
         }),
       );
     try {
-      await room.storage.upload(roomPath, body, {
+      if (target.kind === "local") {
+        await target.folder.write(target.segments, path, body, overwrite);
+        return { path, size, mime_type: mimeType || "application/octet-stream" };
+      }
+      await room!.storage.upload(target.roomPath, body, {
         overwrite,
         signal,
         timeout: this.limits.requestTimeout,
@@ -656,9 +901,16 @@ class StorageOps {
   }
 
   async downloadUrl(ctx: ToolContext, args: PathArgs): Promise<JsonObject> {
-    const { roomPath, path } = this.#resolve(args.path, false);
-    await this.#stat(ctx, path, roomPath);
-    const url = await this.room(ctx).storage.downloadUrl(roomPath, this.#options(ctx));
+    const { path, ...target } = this.#resolve(args.path, false);
+    if (target.kind === "local") {
+      throw new ToolError(
+        `${JSON.stringify(path)} is in a local-disk mount, which has no download URLs; ` +
+          "read_file reads it",
+        ErrorCode.INVALID_REQUEST,
+      );
+    }
+    await this.#stat(ctx, path, target);
+    const url = await this.room(ctx).storage.downloadUrl(target.roomPath, this.#options(ctx));
     return { url };
   }
 }
@@ -773,7 +1025,9 @@ function makeTools(ops: StorageOps, readOnly: boolean): Tool[] {
  * Every tool has a strict input schema (all properties required, optional ones nullable, no
  * others). Calls use the room of the {@linkcode ToolContext} (the hosting connection), and act
  * with that participant's grants. With {@linkcode StorageToolkitOptions.mounts}, tool paths map
- * to room folders and only mounted folders are reachable; a read-only mount refuses writes.
+ * to room folders ({@linkcode RoomStorageMount}) or folders of the host's disk
+ * ({@linkcode LocalStorageMount}, Deno only; these need no room) and only mounted folders are
+ * reachable; a read-only mount refuses writes.
  *
  * @example
  * ```ts
@@ -801,7 +1055,7 @@ export class StorageToolkit extends Toolkit {
    * @param options Name, read-only mode, mounts, room, limits and which non-public hosts
    *   `save_file_from_url` may fetch.
    * @throws {ToolError} 1002 for a non-positive limit or two mounts on one path; 3004 for a
-   *   mount path with `..`.
+   *   mount path with `..`; 1007 for a local mount where there is no Deno (a browser).
    */
   constructor(options: StorageToolkitOptions = {}) {
     const readOnly = options.readOnly ?? false;

@@ -10,7 +10,7 @@ import {
 } from "@meshagent/api";
 import { startTestServer, type TestServer } from "@meshagent/server/testing";
 import { startHostedToolkit } from "./hosted_toolkit.ts";
-import { StorageToolkit } from "./storage_toolkit.ts";
+import { parseStorageMount, StorageToolkit } from "./storage_toolkit.ts";
 import { ToolContext } from "./tool_context.ts";
 import { ToolError } from "./tool_error.ts";
 
@@ -713,4 +713,379 @@ Deno.test("storage toolkit: hosted in a room, another participant writes and rea
     await host.dispose();
     await server.close();
   }
+});
+
+/** A temp folder with real files for local mounts; removed by the returned function. */
+async function localTree(): Promise<
+  { dir: string; outside: string; cleanup: () => Promise<void> }
+> {
+  const base = await Deno.makeTempDir({ prefix: "storage_toolkit_local_" });
+  const dir = `${base}/mount`;
+  const outside = `${base}/outside`;
+  await Deno.mkdir(`${dir}/notes/deep`, { recursive: true });
+  await Deno.mkdir(outside);
+  await Deno.writeTextFile(`${dir}/notes/todo.txt`, "Buy milk\nwrite TESTS\nbuy bread\n");
+  await Deno.writeTextFile(`${dir}/notes/deep/x.md`, "# x\n");
+  await Deno.writeFile(`${dir}/dot.png`, new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 3]));
+  await Deno.writeFile(`${dir}/big.txt`, new Uint8Array(2000).fill(97));
+  await Deno.writeTextFile(`${outside}/secret.txt`, "top secret\n");
+  return { dir, outside, cleanup: () => Deno.remove(base, { recursive: true }) };
+}
+
+Deno.test("storage toolkit: a local mount lists, reads, greps and writes real files", async () => {
+  const t = await localTree();
+  try {
+    const kit = new StorageToolkit({
+      maxReadBytes: 1000,
+      mounts: [{ localPath: t.dir, mountPath: "disk" }],
+    });
+    // No room at all: local mounts do not need one.
+    const ctx = contextFor(null);
+
+    const top = json(await kit.execute(ctx, "list_files_in_room", { path: "" }));
+    assert.deepEqual(top, { path: "", files: [{ name: "disk", is_folder: true, size: null }] });
+    const listed = json(await kit.execute(ctx, "list_files_in_room", { path: "/disk" }));
+    assert.deepEqual(listed, {
+      path: "disk",
+      files: [
+        { name: "big.txt", is_folder: false, size: 2000 },
+        { name: "dot.png", is_folder: false, size: 8 },
+        { name: "notes", is_folder: true, size: null },
+      ],
+    });
+    const notes = json(await kit.execute(ctx, "list_files_in_room", { path: "disk/notes" }));
+    assert.deepEqual(notes.files, [
+      { name: "deep", is_folder: true, size: null },
+      { name: "todo.txt", is_folder: false, size: 31 },
+    ]);
+    await rejectsCode(kit.execute(ctx, "list_files_in_room", { path: "disk/missing" }), 3001);
+    await rejectsCode(kit.execute(ctx, "list_files_in_room", { path: "disk/big.txt" }), 3001);
+
+    const text = await kit.execute(ctx, "read_file", { path: "disk/notes/todo.txt" });
+    assert.ok(text instanceof TextContent);
+    assert.equal(text.text, "Buy milk\nwrite TESTS\nbuy bread\n");
+    const file = await kit.execute(ctx, "read_file", { path: "disk/dot.png" });
+    assert.ok(file instanceof FileContent);
+    assert.equal(file.name, "dot.png");
+    assert.equal(file.mimeType, "image/png");
+    assert.deepEqual(file.data, new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 3]));
+    await rejectsCode(
+      kit.execute(ctx, "read_file", { path: "disk/big.txt" }),
+      1002,
+      /2000 bytes, more than the 1000-byte limit of read_file; search it with grep_file/,
+    );
+    await rejectsCode(kit.execute(ctx, "read_file", { path: "disk/nope.txt" }), 3001, /no file/);
+    await rejectsCode(kit.execute(ctx, "read_file", { path: "disk/notes" }), 1002, /is a folder/);
+    await rejectsCode(
+      kit.execute(ctx, "get_file_download_url", { path: "disk/notes/todo.txt" }),
+      1002,
+      /local-disk mount/,
+    );
+
+    const grep = json(
+      await kit.execute(ctx, "grep_file", {
+        path: "disk/notes/todo.txt",
+        pattern: "^buy",
+        ignore_case: true,
+        max_matches: 1,
+      }),
+    );
+    assert.deepEqual(grep, {
+      path: "disk/notes/todo.txt",
+      pattern: "^buy",
+      matches: [{ line: 1, text: "Buy milk" }],
+      match_count: 2,
+      truncated: true,
+    });
+    await rejectsCode(
+      kit.execute(ctx, "grep_file", {
+        path: "disk/dot.png",
+        pattern: "x",
+        ignore_case: null,
+        max_matches: null,
+      }),
+      1002,
+      /not a text file/,
+    );
+
+    // Writes land on disk, in new folders too, and leave no temporary files behind.
+    const written = json(
+      await kit.execute(ctx, "write_file", {
+        path: "disk/new/inner/hello.txt",
+        text: "héllo",
+        overwrite: null,
+      }),
+    );
+    assert.deepEqual(written, { path: "disk/new/inner/hello.txt", size: 6 });
+    assert.equal(await Deno.readTextFile(`${t.dir}/new/inner/hello.txt`), "héllo");
+    await rejectsCode(
+      kit.execute(ctx, "write_file", { path: "disk/notes/todo.txt", text: "x", overwrite: false }),
+      3005,
+      /already exists; pass overwrite: true/,
+    );
+    assert.equal(
+      await Deno.readTextFile(`${t.dir}/notes/todo.txt`),
+      "Buy milk\nwrite TESTS\nbuy bread\n",
+    );
+    await kit.execute(ctx, "write_file", {
+      path: "disk/notes/todo.txt",
+      text: "replaced\n",
+      overwrite: true,
+    });
+    assert.equal(await Deno.readTextFile(`${t.dir}/notes/todo.txt`), "replaced\n");
+    await rejectsCode(
+      kit.execute(ctx, "write_file", { path: "disk/notes", text: "x", overwrite: true }),
+      1002,
+      /is a folder/,
+    );
+    await rejectsCode(
+      kit.execute(ctx, "write_file", { path: "disk/big.txt/x.txt", text: "x", overwrite: null }),
+      1002,
+      /is a file, so it cannot hold other files/,
+    );
+    // Without overwrite, racing writers to one new file: exactly one wins (no-clobber link).
+    const racers = await Promise.allSettled(
+      ["a", "b", "c", "d", "e"].map((text) =>
+        kit.execute(ctx, "write_file", { path: "disk/notes/race.txt", text, overwrite: false })
+      ),
+    );
+    assert.equal(racers.filter((r) => r.status === "fulfilled").length, 1);
+    for (const r of racers) {
+      if (r.status === "rejected") assert.equal((r.reason as ToolError).code, 3005);
+    }
+    await Deno.remove(`${t.dir}/notes/race.txt`);
+    const names: string[] = [];
+    for await (const e of Deno.readDir(`${t.dir}/notes`)) names.push(e.name);
+    assert.deepEqual(names.sort(), ["deep", "todo.txt"]);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("storage toolkit: a local mount refuses escapes: .., symlinks out, NUL bytes, read-only", async () => {
+  const t = await localTree();
+  try {
+    await Deno.symlink(t.outside, `${t.dir}/out_dir`);
+    await Deno.symlink(`${t.outside}/secret.txt`, `${t.dir}/out_file.txt`);
+    await Deno.symlink(`${t.dir}/notes/todo.txt`, `${t.dir}/in_link.txt`);
+    await Deno.symlink(`${t.dir}/gone.txt`, `${t.dir}/dangling.txt`);
+    const kit = new StorageToolkit({
+      mounts: [
+        { localPath: t.dir, mountPath: "" },
+        { localPath: t.dir, mountPath: "ro", readOnly: true },
+      ],
+    });
+    const ctx = contextFor(null);
+
+    // Links that lead outside (and dangling ones) are not listed; links inside are.
+    const top = json(await kit.execute(ctx, "list_files_in_room", { path: "" }));
+    assert.deepEqual((top.files as JsonObject[]).map((f) => f.name), [
+      "big.txt",
+      "dot.png",
+      "in_link.txt",
+      "notes",
+    ]);
+    const inside = await kit.execute(ctx, "read_file", { path: "in_link.txt" });
+    assert.equal((inside as TextContent).text, "Buy milk\nwrite TESTS\nbuy bread\n");
+
+    await rejectsCode(
+      kit.execute(ctx, "read_file", { path: "notes/../../outside/secret.txt" }),
+      3004,
+    );
+    await rejectsCode(kit.execute(ctx, "read_file", { path: "../outside/secret.txt" }), 3004);
+    await rejectsCode(
+      kit.execute(ctx, "read_file", { path: "out_file.txt" }),
+      1001,
+      /leads outside the mounted folder/,
+    );
+    await rejectsCode(
+      kit.execute(ctx, "read_file", { path: "out_dir/secret.txt" }),
+      1001,
+      /leads outside the mounted folder/,
+    );
+    await rejectsCode(
+      kit.execute(ctx, "grep_file", {
+        path: "out_file.txt",
+        pattern: "secret",
+        ignore_case: null,
+        max_matches: null,
+      }),
+      1001,
+    );
+    await rejectsCode(kit.execute(ctx, "list_files_in_room", { path: "out_dir" }), 1001);
+    await rejectsCode(kit.execute(ctx, "read_file", { path: "notes/todo.txt\0.png" }), 3004, /NUL/);
+    // A leading "/" is the top of the tools' view, never the host's root.
+    await rejectsCode(kit.execute(ctx, "read_file", { path: `/${t.outside}/secret.txt` }), 3001);
+
+    // Writes through a link that leads out are refused, and nothing appears outside.
+    await rejectsCode(
+      kit.execute(ctx, "write_file", { path: "out_dir/planted.txt", text: "x", overwrite: null }),
+      1001,
+      /leads outside the mounted folder/,
+    );
+    await rejectsCode(
+      kit.execute(ctx, "write_file", {
+        path: "out_dir/sub/planted.txt",
+        text: "x",
+        overwrite: null,
+      }),
+      1001,
+    );
+    // Overwriting a link replaces the link itself; the file outside is untouched.
+    await kit.execute(ctx, "write_file", { path: "out_file.txt", text: "mine", overwrite: true });
+    assert.equal(await Deno.readTextFile(`${t.outside}/secret.txt`), "top secret\n");
+    assert.equal((await Deno.lstat(`${t.dir}/out_file.txt`)).isSymlink, false);
+    const outsideNames: string[] = [];
+    for await (const e of Deno.readDir(t.outside)) outsideNames.push(e.name);
+    assert.deepEqual(outsideNames, ["secret.txt"]);
+
+    // The read-only mount reads but refuses writes with the usual error.
+    const ro = await kit.execute(ctx, "read_file", { path: "ro/notes/deep/x.md" });
+    assert.equal((ro as TextContent).text, "# x\n");
+    await rejectsCode(
+      kit.execute(ctx, "write_file", { path: "ro/new.txt", text: "n", overwrite: null }),
+      1001,
+      /read-only mount/,
+    );
+    await assert.rejects(Deno.lstat(`${t.dir}/new.txt`), Deno.errors.NotFound);
+
+    // A mount whose folder is missing says so.
+    const missing = new StorageToolkit({
+      mounts: [{ localPath: `${t.dir}/no-such-folder`, mountPath: "m" }],
+    });
+    await rejectsCode(
+      missing.execute(ctx, "list_files_in_room", { path: "m" }),
+      3001,
+      /local folder behind mount "m" does not exist/,
+    );
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("storage toolkit: one toolkit mixes a room mount, a local mount and save_file_from_url", async () => {
+  const t = await localTree();
+  const server = await startTestServer();
+  const room = await connect(server, "agent");
+  const files = startFiles();
+  try {
+    await room.storage.upload("reference/guide.txt", new TextEncoder().encode("guide\n"));
+    const kit = new StorageToolkit({
+      allowPrivateNetworks: true,
+      maxDownloadBytes: 3000,
+      mounts: [
+        { roomPath: "reference", mountPath: "ref" },
+        { localPath: t.dir, mountPath: "disk" },
+      ],
+    });
+    const ctx = contextFor(room);
+    const top = json(await kit.execute(ctx, "list_files_in_room", { path: "" }));
+    assert.deepEqual(top.files, [
+      { name: "disk", is_folder: true, size: null },
+      { name: "ref", is_folder: true, size: null },
+    ]);
+    const guide = await kit.execute(ctx, "read_file", { path: "ref/guide.txt" });
+    assert.equal((guide as TextContent).text, "guide\n");
+    const todo = await kit.execute(ctx, "read_file", { path: "disk/notes/todo.txt" });
+    assert.equal((todo as TextContent).text, "Buy milk\nwrite TESTS\nbuy bread\n");
+
+    // Writes go to the right place: the room for ref/, the disk for disk/.
+    await kit.execute(ctx, "write_file", { path: "ref/a.txt", text: "room", overwrite: null });
+    await kit.execute(ctx, "write_file", { path: "disk/a.txt", text: "disk", overwrite: null });
+    assert.equal(
+      new TextDecoder().decode((await room.storage.download("reference/a.txt")).data),
+      "room",
+    );
+    assert.equal(await Deno.readTextFile(`${t.dir}/a.txt`), "disk");
+    assert.equal(await room.storage.exists("disk/a.txt"), false);
+
+    // save_file_from_url stores to disk, with the same overwrite rule and size limit.
+    const saved = json(
+      await kit.execute(ctx, "save_file_from_url", {
+        url: `${files.url}/hello.txt`,
+        path: "disk/web/hello.txt",
+        overwrite: null,
+      }),
+    );
+    assert.deepEqual(saved, { path: "disk/web/hello.txt", size: 31, mime_type: "text/plain" });
+    assert.equal(
+      await Deno.readTextFile(`${t.dir}/web/hello.txt`),
+      "hello from the web\nsecond line\n",
+    );
+    const hits = files.hits.length;
+    await rejectsCode(
+      kit.execute(ctx, "save_file_from_url", {
+        url: `${files.url}/hello.txt`,
+        path: "disk/web/hello.txt",
+        overwrite: null,
+      }),
+      3005,
+      /already exists/,
+    );
+    assert.equal(files.hits.length, hits, "nothing fetched when the file exists");
+    await rejectsCode(
+      kit.execute(ctx, "save_file_from_url", {
+        url: `${files.url}/big-chunked`,
+        path: "disk/web/big.bin",
+        overwrite: null,
+      }),
+      1002,
+      /larger than the 3000-byte limit/,
+    );
+    const web: string[] = [];
+    for await (const e of Deno.readDir(`${t.dir}/web`)) web.push(e.name);
+    assert.deepEqual(web, ["hello.txt"], "no partial or temporary file is left");
+  } finally {
+    await files.server.shutdown();
+    await room.dispose();
+    await server.close();
+    await t.cleanup();
+  }
+});
+
+Deno.test("storage toolkit: parseStorageMount reads <src>:<mount>[:ro|rw]", () => {
+  assert.deepEqual(parseStorageMount("reference:docs:ro", "room"), {
+    roomPath: "reference",
+    mountPath: "docs",
+    readOnly: true,
+  });
+  assert.deepEqual(parseStorageMount("reference:docs:rw", "room"), {
+    roomPath: "reference",
+    mountPath: "docs",
+    readOnly: false,
+  });
+  assert.deepEqual(parseStorageMount(":all", "room"), {
+    roomPath: "",
+    mountPath: "all",
+    readOnly: false,
+  });
+  assert.deepEqual(parseStorageMount("/srv/data:", "local"), {
+    localPath: "/srv/data",
+    mountPath: "",
+    readOnly: false,
+  });
+  // Read from the right: a host path may hold colons.
+  assert.deepEqual(parseStorageMount("C:\\data:data:ro", "local"), {
+    localPath: "C:\\data",
+    mountPath: "data",
+    readOnly: true,
+  });
+  // A mount named "ro" needs the explicit mode.
+  assert.deepEqual(parseStorageMount("/srv:ro:rw", "local"), {
+    localPath: "/srv",
+    mountPath: "ro",
+    readOnly: false,
+  });
+  for (const bad of ["/srv/data", ":data", "", ":ro"]) {
+    assert.throws(
+      () => parseStorageMount(bad, "local"),
+      (e: unknown) => e instanceof ToolError && e.code === 1002 && /<src>:<mount>/.test(e.message),
+      bad,
+    );
+  }
+  // The parsed mounts work in a toolkit.
+  const kit = new StorageToolkit({
+    mounts: [parseStorageMount("reference:docs:ro", "room"), parseStorageMount(".:here", "local")],
+  });
+  assert.equal(kit.tools.length, 6);
 });
