@@ -74,6 +74,7 @@ Deno.test("cli: room agents list-toolkits and invoke-tool against a hosted toolk
   const { room, hosted } = await hostCalc(server);
   const dir = await Deno.makeTempDir();
   const flags = ["--room", ROOM, "--api-url", server.url, "--key", server.apiKey];
+  const invokeTool = (...args: string[]) => cli("room", "agents", "invoke-tool", ...flags, ...args);
   try {
     const list = await cli("room", "agents", "list-toolkits", ...flags);
     assert.equal(list.code, 0, list.stderr);
@@ -95,11 +96,7 @@ Deno.test("cli: room agents list-toolkits and invoke-tool against a hosted toolk
     assert.equal(byId.code, 0, byId.stderr);
     assert.deepEqual(JSON.parse(byId.stdout), []);
 
-    const sum = await cli(
-      "room",
-      "agents",
-      "invoke-tool",
-      ...flags,
+    const sum = await invokeTool(
       "--toolkit",
       "calc",
       "--tool",
@@ -114,11 +111,7 @@ Deno.test("cli: room agents list-toolkits and invoke-tool against a hosted toolk
     assert.equal(sum.code, 0, sum.stderr);
     assert.deepEqual(JSON.parse(sum.stdout), { result: 5, on_behalf_of: "p-user" });
 
-    const greet = await cli(
-      "room",
-      "agents",
-      "invoke-tool",
-      ...flags,
+    const greet = await invokeTool(
       "--toolkit",
       "calc",
       "--tool",
@@ -129,11 +122,7 @@ Deno.test("cli: room agents list-toolkits and invoke-tool against a hosted toolk
     assert.equal(greet.code, 0, greet.stderr);
     assert.equal(greet.stdout.trim(), "hello cli");
 
-    const summary = await cli(
-      "room",
-      "agents",
-      "invoke-tool",
-      ...flags,
+    const summary = await invokeTool(
       "--toolkit",
       "calc",
       "--tool",
@@ -149,11 +138,7 @@ Deno.test("cli: room agents list-toolkits and invoke-tool against a hosted toolk
     assert.match(summary.stderr, /--output/);
 
     const target = `${dir}/saved.txt`;
-    const saved = await cli(
-      "room",
-      "agents",
-      "invoke-tool",
-      ...flags,
+    const saved = await invokeTool(
       "--toolkit",
       "calc",
       "--tool",
@@ -164,11 +149,7 @@ Deno.test("cli: room agents list-toolkits and invoke-tool against a hosted toolk
     assert.equal(saved.code, 0, saved.stderr);
     assert.equal(await Deno.readTextFile(target), "file!");
 
-    const bad = await cli(
-      "room",
-      "agents",
-      "invoke-tool",
-      ...flags,
+    const bad = await invokeTool(
       "--toolkit",
       "calc",
       "--tool",
@@ -179,11 +160,7 @@ Deno.test("cli: room agents list-toolkits and invoke-tool against a hosted toolk
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /^error: .*input_schema/m);
 
-    const missing = await cli(
-      "room",
-      "agents",
-      "invoke-tool",
-      ...flags,
+    const missing = await invokeTool(
       "--toolkit",
       "nope",
       "--tool",
@@ -192,11 +169,7 @@ Deno.test("cli: room agents list-toolkits and invoke-tool against a hosted toolk
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /toolkit nope was not found/);
 
-    const notJson = await cli(
-      "room",
-      "agents",
-      "invoke-tool",
-      ...flags,
+    const notJson = await invokeTool(
       "--toolkit",
       "calc",
       "--tool",
