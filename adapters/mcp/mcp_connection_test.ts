@@ -100,6 +100,27 @@ Deno.test("MCPClientConnection.http: handshake, paginated tool list, calls, clos
   }
 });
 
+/**
+ * What every transport's toolkit over the test server shows: its tools, rules and annotations, a
+ * text result, and the mixed contents of `multi` (returned for closer checks).
+ */
+async function checkToolkitBasics(toolkit: MCPToolkit): Promise<Content[]> {
+  assert.deepEqual(toolkit.tools.map((t) => t.name), ["ping", "multi", "fail", "slow", "add"]);
+  assert.deepEqual(toolkit.rules, ["Use ping to check."]);
+  assert.deepEqual(toolkit.getTool("ping").annotations, { "mcp.readOnlyHint": "true" });
+  assert.equal(toolkit.toJson().tools.ping.title, "Ping");
+  const pong = await toolkit.execute(ctx(), "ping");
+  assert.ok(pong instanceof TextContent && pong.text === "pong");
+  const items = await collect(await toolkit.execute(ctx(), "multi", {}));
+  assert.deepEqual(items.map((c) => c.constructor.name), [
+    "TextContent",
+    "FileContent",
+    "LinkContent",
+    "FileContent",
+  ]);
+  return items;
+}
+
 Deno.test("MCPToolkit.http: contents, isError, structured output, cancellation", async () => {
   const server = await startTestServer();
   try {
@@ -109,21 +130,7 @@ Deno.test("MCPToolkit.http: contents, isError, structured output, cancellation",
       name: "test",
       timeoutMs: 30_000,
     });
-    assert.deepEqual(toolkit.tools.map((t) => t.name), ["ping", "multi", "fail", "slow", "add"]);
-    assert.deepEqual(toolkit.rules, ["Use ping to check."]);
-    assert.deepEqual(toolkit.getTool("ping").annotations, { "mcp.readOnlyHint": "true" });
-    assert.equal(toolkit.toJson().tools.ping.title, "Ping");
-
-    const pong = await toolkit.execute(ctx(), "ping");
-    assert.ok(pong instanceof TextContent && pong.text === "pong");
-
-    const items = await collect(await toolkit.execute(ctx(), "multi", {}));
-    assert.deepEqual(items.map((c) => c.constructor.name), [
-      "TextContent",
-      "FileContent",
-      "LinkContent",
-      "FileContent",
-    ]);
+    const items = await checkToolkitBasics(toolkit);
     const image = items[1];
     assert.ok(image instanceof FileContent);
     assert.equal(image.mimeType, "image/png");
@@ -268,18 +275,7 @@ Deno.test("MCPToolkit.sse: contents, isError, cancellation, tool list changes", 
       name: "sse",
       timeoutMs: 30_000,
     });
-    assert.deepEqual(toolkit.tools.map((t) => t.name), ["ping", "multi", "fail", "slow", "add"]);
-    assert.deepEqual(toolkit.rules, ["Use ping to check."]);
-
-    const pong = await toolkit.execute(ctx(), "ping");
-    assert.ok(pong instanceof TextContent && pong.text === "pong");
-    const items = await collect(await toolkit.execute(ctx(), "multi", {}));
-    assert.deepEqual(items.map((c) => c.constructor.name), [
-      "TextContent",
-      "FileContent",
-      "LinkContent",
-      "FileContent",
-    ]);
+    await checkToolkitBasics(toolkit);
     await assert.rejects(
       toolkit.execute(ctx(), "fail", { why: "testing" }),
       (e: unknown) => e instanceof ToolError && e.code === 1008 && e.message === "failed: testing",
