@@ -15,7 +15,7 @@
  * @module
  */
 import { ApiScope, generateApiKey, ParticipantToken, RoomClient } from "@meshagent/api";
-import { RoomServer } from "./room_server.ts";
+import { RoomServer, type RoomServerOptions } from "./room_server.ts";
 
 /** Options of {@linkcode TestServer.token}. */
 export interface TestTokenOptions {
@@ -81,6 +81,8 @@ export interface TestServerOptions {
   dataDir?: string;
   /** The server's largest incoming message in bytes. */
   maxMessageSize?: number;
+  /** Any other options of the {@linkcode RoomServer} (limits, stores, toolkits). */
+  server?: Partial<Omit<RoomServerOptions, "dataDir" | "keys" | "hostname" | "port">>;
 }
 
 /**
@@ -106,6 +108,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "meshagent-test-" });
   const start = (port: number) =>
     RoomServer.listen({
+      ...options.server,
       hostname: "127.0.0.1",
       port,
       dataDir,
