@@ -93,14 +93,16 @@ export class SqliteHandle {
     path: string,
     name: string,
     namespace: readonly string[] | null,
-    busyTimeoutMs: number,
+    limits: { busyTimeoutMs: number; maxValueBytes: number },
   ) {
     this.path = path;
     this.name = name;
     this.namespace = namespace;
     this.#db = new DatabaseSync(path, { enableForeignKeyConstraints: true });
     try {
-      this.#db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+      this.#db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(limits.busyTimeoutMs))}`);
+      // SQLITE_LIMIT_LENGTH: no value bigger than a client could be sent in one message.
+      this.#db.limits.length = Math.max(1, Math.floor(limits.maxValueBytes));
       this.#db.exec("PRAGMA journal_mode = WAL");
       this.#db.exec("PRAGMA synchronous = NORMAL");
       this.#db.enableDefensive(true);

@@ -301,6 +301,11 @@ export interface RoomDatabaseOptions {
   maxOpenDatabases?: number;
   /** SQLite busy timeout in milliseconds (default 5000). */
   busyTimeoutMs?: number;
+  /**
+   * The largest string or blob a statement may make, in bytes (default 16 MiB, the largest
+   * message a client may send; SQLite's own default is 1 GB). Bigger fails with 1002.
+   */
+  maxValueBytes?: number;
   /** Clock (for tests); default `Date.now`. */
   now?: () => number;
 }
@@ -443,6 +448,7 @@ export class RoomDatabase {
   readonly #rememberClosed: number;
   readonly #maxBufferedBytes: number;
   readonly #busyTimeoutMs: number;
+  readonly #maxValueBytes: number;
   readonly #maxOpenDatabases: number;
   readonly #now: () => number;
   #closed = false;
@@ -461,6 +467,7 @@ export class RoomDatabase {
     this.#rememberClosed = options.rememberClosedQueries ?? 4096;
     this.#maxBufferedBytes = options.maxBufferedBytes ?? 64 * 1024 * 1024;
     this.#busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    this.#maxValueBytes = options.maxValueBytes ?? 16 * 1024 * 1024;
     this.#maxOpenDatabases = Math.max(1, options.maxOpenDatabases ?? 64);
     this.#now = options.now ?? Date.now;
   }
@@ -535,7 +542,10 @@ export class RoomDatabase {
       mkdirSync(this.#folder(namespace), { recursive: true });
     }
     this.#trimHandles();
-    const handle = new SqliteHandle(path, name, namespace, this.#busyTimeoutMs);
+    const handle = new SqliteHandle(path, name, namespace, {
+      busyTimeoutMs: this.#busyTimeoutMs,
+      maxValueBytes: this.#maxValueBytes,
+    });
     this.#handles.set(path, handle);
     return handle;
   }

@@ -14,7 +14,7 @@ import { Room } from "./room.ts";
 import { isValidRoomName } from "./room_name.ts";
 import type { RoomToolkitFactory } from "./room_toolkit.ts";
 import { sqliteQueueStore } from "./sqlite_queue_store.ts";
-import { sqliteToolkit } from "./sqlite_toolkit.ts";
+import { sqliteToolkit, type SqliteToolkitOptions } from "./sqlite_toolkit.ts";
 import { storageToolkit } from "./storage_toolkit.ts";
 import { syncToolkit } from "./sync_toolkit.ts";
 import { createDownloadHandler, type DownloadHandler, DownloadUrlSigner } from "./download_url.ts";
@@ -74,6 +74,11 @@ export interface RoomServerOptions {
   fileStore?: (room: string) => Promise<FileStore>;
   /** Room storage limits and tuning (used by the default file store and the storage toolkit). */
   storage?: RoomServerStorageOptions;
+  /**
+   * The rooms' SQL databases (the `sqlite` toolkit): isolation (each room's SQL in a process of
+   * its own by default), the per-statement time limit (default 5 s), memory and batch limits.
+   */
+  sqlite?: SqliteToolkitOptions;
 }
 
 /** Storage options of a {@linkcode RoomServer}. */
@@ -211,7 +216,7 @@ export class RoomServer {
             return await signer.sign({ baseUrl, room: room.name, path, download });
           },
         }),
-      sqliteToolkit,
+      (room: Room) => sqliteToolkit(room, options.sqlite),
       syncToolkit,
       ...(options.toolkits ?? []),
     ];

@@ -1,6 +1,5 @@
 import { join } from "node:path";
 import {
-  ARROW_STREAM_CONTENT_TYPE,
   BinaryContent,
   type Content,
   ControlContent,
@@ -13,18 +12,11 @@ import {
 } from "@meshagent/api";
 import type { Participant } from "./participant.ts";
 import type { Room } from "./room.ts";
-import {
-  type CreateDatabaseRequest,
-  type CreateTableRequest,
-  RoomDatabase,
-  type RoomDatabaseOptions,
-  type SqlRequest,
-  type TableRequest,
-} from "./room_database.ts";
+import type { SqliteCall, SqliteReply } from "./_sqlite_dispatch.ts";
+import { openSqliteHost, type SqliteHost } from "./_sqlite_process.ts";
+import type { RoomDatabaseOptions } from "./room_database.ts";
 import type { RoomTool, RoomToolkit, ToolContext } from "./room_toolkit.ts";
-import { checkSqliteGrant } from "./sqlite_grants.ts";
-import type { SqliteResultCursor } from "./sqlite_result_cursor.ts";
-import type { SqliteTableWriter } from "./sqlite_table_writer.ts";
+import { checkSqliteGrant, SQLITE_TOOLS } from "./sqlite_grants.ts";
 
 // Wire shapes: protocol-data §3.1–§3.2. The official npm client 0.39.9 has no sqlite client (only
 // `dataset`, a different toolkit), so every request and reply shape here comes from the spec,
@@ -35,8 +27,24 @@ const NO_BYTES = new Uint8Array(0);
 /** Pull headers must be exactly `{kind}` (§3.1). */
 const PULL_HEADERS: JsonObject = Object.freeze({ kind: "pull" }) as JsonObject;
 
-/** Options of {@linkcode sqliteToolkit}. */
-export type SqliteToolkitOptions = Omit<RoomDatabaseOptions, "dir">;
+/** Options of {@linkcode sqliteToolkit}: batch sizes and limits of the room's databases. */
+export interface SqliteToolkitOptions extends Omit<RoomDatabaseOptions, "dir" | "now"> {
+  /**
+   * Where the room's SQL runs: `process` (default) in a Deno process of the room's own that may
+   * only touch the room's database folder, so a slow statement stalls nobody else and can be
+   * stopped; `inline` on the server's event loop (no time limit; for embedders that cannot start
+   * processes).
+   */
+  isolation?: "process" | "inline";
+  /**
+   * The longest one request (a statement, or one batch of a query) may run, in milliseconds
+   * (default 5000). Past it the room's database process is killed and restarted, the caller gets
+   * error 1009, and the room's open SQL queries and streams end. `process` isolation only.
+   */
+  statementTimeoutMs?: number;
+  /** SQLite's heap limit in the room's database process in bytes (default 512 MiB; 0 = none). */
+  maxMemoryBytes?: number;
+}
 
 function invalid(message: string): RoomError {
   return new RoomError(message, ErrorCode.INVALID_REQUEST);
@@ -114,10 +122,11 @@ async function startChunk(
 type Releasable = { release(): void };
 
 /**
- * The built-in `sqlite` toolkit (protocol-data §3.1–§3.2): the room's SQLite databases, one
- * {@linkcode RoomDatabase} per room under `<room data>/databases/`, opened on first use and
- * closed when the room ends. All 22 request types, each checked against the caller's
- * `api.sqlite` grant ({@linkcode checkSqliteGrant}) first:
+ * The built-in `sqlite` toolkit (protocol-data §3.1–§3.2): the room's SQLite databases under
+ * `<room data>/databases/`, served by the room's own database process (see
+ * {@linkcode SqliteToolkitOptions.isolation}), started on first use and stopped when the room
+ * ends. All 22 request types, each checked against the caller's `api.sqlite` grant
+ * ({@linkcode checkSqliteGrant}) first:
  *
  * - unary tools answer with the exact content types of the spec (`EMPTY` where it says so);
  * - `create_table` and `insert` are write streams: start chunk → `pull` → one Arrow IPC `data`
@@ -128,10 +137,11 @@ type Releasable = { release(): void };
  * Errors in the start chunk come back as the invoke's error response; errors later as an error
  * chunk followed by `close`. When a caller disconnects, its writes are rolled back and its
  * `search` cursors closed; SQL queries (`open_sql_query`/`execute_sql`) are room-wide and stay
- * open until `close_sql_query` (idle ones are swept by the store).
+ * open until `close_sql_query` (idle ones are swept by the store). A request that runs past the
+ * statement time limit gets error 1009 and its room's database process is restarted.
  *
  * @param room The room.
- * @param options Batch sizes and limits of the room's database store.
+ * @param options Isolation, time limit, batch sizes and limits of the room's databases.
  * @returns The toolkit instance of that room.
  *
  * @example
@@ -151,12 +161,18 @@ type Releasable = { release(): void };
  * ```
  */
 export function sqliteToolkit(room: Room, options: SqliteToolkitOptions = {}): RoomToolkit {
-  let database: RoomDatabase | undefined;
+  let host: SqliteHost | undefined;
   let closed = false;
-  const db = (): RoomDatabase => {
+  const db = (): SqliteHost => {
     if (closed) throw new RoomError("the room is closing", ErrorCode.INVALID_STATE);
-    return (database ??= new RoomDatabase({ ...options, dir: join(room.dataDir, "databases") }));
+    return (host ??= openSqliteHost({
+      ...options,
+      dir: join(room.dataDir, "databases"),
+      label: room.name,
+    }));
   };
+  const call = (op: string, request: JsonObject, bytes: Uint8Array = NO_BYTES, stream?: number) =>
+    db().call({ op, request, bytes, stream } satisfies SqliteCall);
   const open = new Map<Participant, Set<Releasable>>();
   const track = (participant: Participant, item: Releasable): () => void => {
     let set = open.get(participant);
@@ -168,36 +184,50 @@ export function sqliteToolkit(room: Room, options: SqliteToolkitOptions = {}): R
     };
   };
 
-  const grant = (ctx: ToolContext, request: JsonObject): void => {
-    const store = db();
-    const denied = checkSqliteGrant(ctx.scope, ctx.tool, request, (id) => store.queryTarget(id));
+  const grant = async (ctx: ToolContext, request: JsonObject): Promise<void> => {
+    // read/close/cancel_sql_query are checked against the database their query runs on.
+    const queryId = typeof request.query_id === "string" ? request.query_id : null;
+    const target = queryId === null ? null : await call("query_target", { query_id: queryId });
+    const denied = checkSqliteGrant(
+      ctx.scope,
+      ctx.tool,
+      request,
+      () =>
+        target?.kind === "json"
+          ? target.json as { database: string; namespace: string[] | null } | null
+          : null,
+    );
     if (denied) throw denied;
   };
 
-  /** A unary tool over a JSON input. */
-  const unary = (run: (request: JsonObject) => Content): RoomTool => (ctx) => {
-    const request = jsonInput(ctx);
-    grant(ctx, request);
-    return run(request);
+  /** A unary tool: the request's JSON (or binary headers and payload) → one reply. */
+  const unary = (binary: boolean): RoomTool => async (ctx) => {
+    const { headers, data } = binary
+      ? binaryInput(ctx)
+      : { headers: jsonInput(ctx), data: NO_BYTES };
+    await grant(ctx, headers);
+    return content(await call(ctx.tool, headers, data));
   };
 
-  /** A binary-input tool (`add_columns`, the SQL tools). */
-  const binary = (run: (headers: JsonObject, data: Uint8Array) => Content): RoomTool => (ctx) => {
-    const { headers, data } = binaryInput(ctx);
-    grant(ctx, headers);
-    return run(headers, data);
+  /** Opens the stream of a start chunk; returns its number and how to release it. */
+  const openStream = async (ctx: ToolContext, start: { headers: JsonObject; data: Uint8Array }) => {
+    await grant(ctx, start.headers);
+    const reply = await call(ctx.tool, start.headers, start.data);
+    if (reply.kind !== "stream") throw new Error(`sqlite.${ctx.tool} did not open a stream`);
+    const stream = reply.stream;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      call("release", {}, NO_BYTES, stream).catch(() => {});
+    };
+    return { stream, release, untrack: track(ctx.participant, { release }) };
   };
 
   /** `create_table` / `insert`: start → pull → data… → caller close → commit → close. */
-  const writeStream = (
-    open: (start: JsonObject, data: Uint8Array) => SqliteTableWriter,
-  ): RoomTool =>
-  async (ctx) => {
+  const writeStream: RoomTool = async (ctx) => {
     const input = ctx.inputStream[Symbol.asyncIterator]();
-    const start = await startChunk(ctx, input);
-    grant(ctx, start.headers);
-    const writer = open(start.headers, start.data);
-    const untrack = track(ctx.participant, { release: () => writer.abort() });
+    const { stream, release, untrack } = await openStream(ctx, await startChunk(ctx, input));
     return (async function* (): AsyncGenerator<Content> {
       try {
         yield new BinaryContent(NO_BYTES, PULL_HEADERS);
@@ -211,37 +241,25 @@ export function sqliteToolkit(room: Room, options: SqliteToolkitOptions = {}): R
                 `close; got ${next.value.type}`,
             );
           }
-          // Clients skip empty batches; an empty payload is accepted and ignored.
-          if (parts.data.length > 0) writer.write(parts.data);
+          await call("write", {}, parts.data, stream);
           yield new BinaryContent(NO_BYTES, PULL_HEADERS);
         }
         // The input ends at the caller's close, or at its disconnect: only a close commits.
         if (ctx.signal.aborted) return;
-        writer.commit();
+        await call("commit", {}, NO_BYTES, stream);
       } catch (error) {
-        writer.abort();
         yield errorChunk(error);
       } finally {
-        writer.abort(); // no-op after commit
+        release(); // aborts what was not committed
         untrack();
       }
     })();
   };
 
   /** `search` / `read_sql_query`: each pull gets the next batch; `close` when exhausted. */
-  const readStream = (
-    open: (start: JsonObject) => SqliteResultCursor,
-    ownsCursor: boolean,
-  ): RoomTool =>
-  async (ctx) => {
+  const readStream: RoomTool = async (ctx) => {
     const input = ctx.inputStream[Symbol.asyncIterator]();
-    const start = await startChunk(ctx, input);
-    grant(ctx, start.headers);
-    const cursor = open(start.headers);
-    // A search cursor belongs to this call; an SQL query's cursor is room-wide (close_sql_query).
-    const untrack = ownsCursor
-      ? track(ctx.participant, { release: () => cursor.close() })
-      : () => {};
+    const { stream, release, untrack } = await openStream(ctx, await startChunk(ctx, input));
     return (async function* (): AsyncGenerator<Content> {
       try {
         while (true) {
@@ -254,114 +272,77 @@ export function sqliteToolkit(room: Room, options: SqliteToolkitOptions = {}): R
                 `${next.value.type}`,
             );
           }
-          const batch = cursor.next();
-          if (batch === null) return;
+          const batch = await call("next", {}, NO_BYTES, stream);
+          if (batch.kind !== "binary") return;
           // Data headers must be exactly {kind} (§3.1).
-          yield new BinaryContent(batch, { kind: "data" });
+          yield new BinaryContent(batch.bytes, { kind: "data" });
         }
       } catch (error) {
         yield errorChunk(error);
       } finally {
-        if (ownsCursor) cursor.close();
+        // A search cursor belongs to this call; an SQL query's cursor is room-wide
+        // (close_sql_query): releasing the stream keeps it open.
+        release();
         untrack();
       }
     })();
   };
 
-  const queryReply = (result: { query_id: string; schema: Uint8Array }): Content =>
-    new BinaryContent(result.schema, { kind: "query", query_id: result.query_id });
+  const tools: Record<string, RoomTool> = {};
+  for (const tool of SQLITE_TOOLS) {
+    tools[tool] = STREAMS[tool] === "write"
+      ? writeStream
+      : STREAMS[tool] === "read"
+      ? readStream
+      : unary(BINARY_INPUT.has(tool));
+  }
 
   return {
     name: "sqlite",
     surface: "sqlite",
-    tools: {
-      list_databases: unary((req) => new JsonContent(db().listDatabases(req))),
-      create_database: unary((req) => {
-        db().createDatabase(req as unknown as CreateDatabaseRequest);
-        return EMPTY;
-      }),
-      drop_database: unary((req) => {
-        db().dropDatabase(req as unknown as CreateDatabaseRequest);
-        return EMPTY;
-      }),
-      inspect_database: unary((req) =>
-        new JsonContent(db().inspectDatabase(req as unknown as CreateDatabaseRequest))
-      ),
-      list_tables: unary((req) =>
-        new JsonContent(db().listTables(req as unknown as { database: string }))
-      ),
-      create_table: writeStream((start, data) =>
-        db().createTable(start as unknown as CreateTableRequest, data)
-      ),
-      drop_table: unary((req) => {
-        db().dropTable(req as unknown as { database: string; name: string });
-        return EMPTY;
-      }),
-      rename_table: unary((req) => {
-        db().renameTable(
-          req as unknown as { database: string; name: string; new_name: string },
-        );
-        return EMPTY;
-      }),
-      inspect: unary((req) =>
-        new BinaryContent(db().inspect(req as unknown as TableRequest), {
-          content_type: ARROW_STREAM_CONTENT_TYPE,
-        })
-      ),
-      add_columns: binary((headers, data) => {
-        if (data.length === 0) {
-          throw invalid("sqlite.add_columns needs the Arrow schema of the new columns as payload");
-        }
-        db().addColumns(headers as unknown as TableRequest, data);
-        return EMPTY;
-      }),
-      drop_columns: unary((req) => {
-        db().dropColumns(req as unknown as TableRequest & { columns: string[] });
-        return EMPTY;
-      }),
-      insert: writeStream((start) => db().insert(start as unknown as TableRequest)),
-      update: unary((req) =>
-        new JsonContent(db().update(req as unknown as TableRequest & { values: [] }))
-      ),
-      delete: unary((req) => new JsonContent(db().delete(req as unknown as TableRequest))),
-      search: readStream((start) => db().search(start as unknown as TableRequest), true),
-      count: unary((req) => new JsonContent(db().count(req as unknown as TableRequest))),
-      open_sql_query: binary((headers) =>
-        queryReply(db().openSqlQuery(headers as unknown as SqlRequest))
-      ),
-      execute_sql: binary((headers) => {
-        const result = db().executeSql(headers as unknown as SqlRequest);
-        return result.kind === "query" ? queryReply(result) : new JsonContent({
-          kind: "statement",
-          rows_affected: result.rows_affected,
-        });
-      }),
-      read_sql_query: readStream(
-        (start) => db().readSqlQuery(start as unknown as { query_id: string }),
-        false,
-      ),
-      close_sql_query: unary((req) => {
-        db().closeSqlQuery(req as unknown as { query_id: string });
-        return EMPTY;
-      }),
-      cancel_sql_query: unary((req) =>
-        new JsonContent(db().cancelSqlQuery(req as unknown as { query_id: string }))
-      ),
-      execute_sql_statement: binary((headers) =>
-        new JsonContent(db().executeSqlStatement(headers as unknown as SqlRequest))
-      ),
-    },
+    tools,
     participantLeft(participant: Participant): void {
       const set = open.get(participant);
       open.delete(participant);
       for (const item of set ?? []) item.release();
     },
-    close(): void {
+    async close(): Promise<void> {
       closed = true;
       for (const set of open.values()) for (const item of set) item.release();
       open.clear();
-      database?.close();
-      database = undefined;
+      const closing = host;
+      host = undefined;
+      await closing?.close();
     },
   };
+}
+
+/** The stream tools; every other tool is unary. */
+const STREAMS: Readonly<Record<string, "read" | "write">> = {
+  create_table: "write",
+  insert: "write",
+  search: "read",
+  read_sql_query: "read",
+};
+
+/** The unary tools whose input is binary (`B{headers}` + payload) rather than JSON. */
+const BINARY_INPUT: ReadonlySet<string> = new Set([
+  "add_columns",
+  "open_sql_query",
+  "execute_sql",
+  "execute_sql_statement",
+]);
+
+/** The content a unary reply is sent as. */
+function content(reply: SqliteReply): Content {
+  switch (reply.kind) {
+    case "empty":
+      return EMPTY;
+    case "json":
+      return new JsonContent(reply.json as JsonObject);
+    case "binary":
+      return new BinaryContent(reply.bytes, reply.headers);
+    case "stream":
+      throw new Error("a unary sqlite tool opened a stream");
+  }
 }
