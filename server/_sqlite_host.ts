@@ -1,11 +1,12 @@
-// A room's database process: `deno run _sqlite_host.ts '<options json>'`, started by
-// _sqlite_process.ts. It answers the frames of _sqlite_wire.ts on stdin/stdout with a
+// A room's database process: `deno run _sqlite_host.ts '<options json>' <socket path>`, started
+// by _sqlite_process.ts. It connects to the server's Unix socket and answers the frames of
+// _sqlite_wire.ts on it with a
 // SqliteDispatcher, one request at a time. The server kills it (SIGKILL) when a statement runs
 // past its time limit: native SQLite code cannot be interrupted from JavaScript, and a Worker's
 // terminate() leaves such a statement running (measured: the thread kept a core busy).
 //
 // Permissions come from the command line: read and write in the room's database folder only, no
-// network, no subprocesses. stdout is the reply pipe, so console output goes to stderr.
+// network, no subprocesses. Console output goes to stderr, which the server logs.
 
 import { DatabaseSync } from "node:sqlite";
 import { ErrorCode, RoomError } from "@meshagent/api";
@@ -21,9 +22,9 @@ export interface SqliteHostOptions extends RoomDatabaseOptions {
   maxFrameBytes: number;
 }
 
-function writeAll(bytes: Uint8Array): void {
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   let offset = 0;
-  while (offset < bytes.length) offset += Deno.stdout.writeSync(bytes.subarray(offset));
+  while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
 }
 
 function errorOf(error: unknown): { message: string; code: number } {
@@ -37,7 +38,7 @@ function errorOf(error: unknown): { message: string; code: number } {
   };
 }
 
-async function serve(options: SqliteHostOptions): Promise<void> {
+async function serve(options: SqliteHostOptions, socketPath: string): Promise<void> {
   console.log = console.info = console.debug = console.error;
   if (options.maxMemoryBytes > 0) {
     // Process-wide (sqlite3_hard_heap_limit64): allocations past it fail with SQLITE_NOMEM.
@@ -47,10 +48,14 @@ async function serve(options: SqliteHostOptions): Promise<void> {
   }
   const dispatcher = new SqliteDispatcher(options);
   const reader = new WireFrameReader(options.maxFrameBytes);
-  writeAll(encodeWireFrame({ id: 0, ready: true }));
+  const conn = await Deno.connect({ transport: "unix", path: socketPath });
+  await writeAll(conn, encodeWireFrame({ id: 0, ready: true }));
   try {
-    for await (const chunk of Deno.stdin.readable) {
-      for (const { header, bytes } of reader.push(chunk)) {
+    const buffer = new Uint8Array(256 * 1024);
+    while (true) {
+      const n = await conn.read(buffer);
+      if (n === null) break;
+      for (const { header, bytes } of reader.push(buffer.subarray(0, n))) {
         const id = header.id;
         try {
           const reply = dispatcher.dispatch({
@@ -60,25 +65,29 @@ async function serve(options: SqliteHostOptions): Promise<void> {
             stream: typeof header.stream === "number" ? header.stream : undefined,
           });
           if (reply.kind === "binary") {
-            writeAll(encodeWireFrame(
-              { id, reply: { kind: "binary", headers: reply.headers } },
-              reply.bytes,
-            ));
+            await writeAll(
+              conn,
+              encodeWireFrame(
+                { id, reply: { kind: "binary", headers: reply.headers } },
+                reply.bytes,
+              ),
+            );
           } else {
-            writeAll(encodeWireFrame({ id, reply }));
+            await writeAll(conn, encodeWireFrame({ id, reply }));
           }
         } catch (error) {
-          writeAll(encodeWireFrame({ id, error: errorOf(error) }));
+          await writeAll(conn, encodeWireFrame({ id, error: errorOf(error) }));
         }
       }
     }
   } finally {
-    // stdin closed: the server is done with this room (or gone). Close the files cleanly.
+    // The server closed the socket: it is done with this room (or gone). Close files cleanly.
     dispatcher.close();
+    conn.close();
   }
 }
 
 if (import.meta.main) {
-  await serve(JSON.parse(Deno.args[0] ?? "{}") as SqliteHostOptions);
+  await serve(JSON.parse(Deno.args[0] ?? "{}") as SqliteHostOptions, Deno.args[1] ?? "");
   Deno.exit(0);
 }
