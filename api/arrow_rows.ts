@@ -26,7 +26,7 @@
 
 import * as arrow from "apache-arrow";
 import { ErrorCode, RoomError } from "./errors.ts";
-import { checkArrowSchemaMessage } from "./_arrow_schema_guard.ts";
+import { checkArrowIpc } from "./_arrow_ipc_guard.ts";
 
 /** The column types the room database speaks (see the module table of `arrow_rows.ts`). */
 export type ColumnType = "int64" | "float64" | "utf8" | "binary" | "bool" | "date" | "timestamp";
@@ -429,8 +429,8 @@ function columnReader(field: arrow.Field): { type: ColumnType | null; read: Read
 }
 
 function openReader(bytes: Uint8Array): arrow.RecordBatchReader {
-  // Before apache-arrow expands it: a crafted schema can make it allocate without bound.
-  checkArrowSchemaMessage(bytes);
+  // Before apache-arrow reads it: crafted messages can make it allocate without bound.
+  checkArrowIpc(bytes);
   try {
     const reader = arrow.RecordBatchReader.from(bytes);
     reader.open();

@@ -1,12 +1,18 @@
-// The schema guard of the Arrow codec: crafted schema messages that apache-arrow would expand
-// without bound are refused with 1002 before it reads them.
+// The IPC guard of the Arrow codec: crafted messages that apache-arrow would expand without bound
+// are refused with 1002 before it reads them; real streams pass.
 import assert from "node:assert/strict";
 import {
-  checkArrowSchemaMessage,
+  checkArrowIpc,
   MAX_SCHEMA_DEPTH,
   MAX_SCHEMA_FIELDS,
-} from "./_arrow_schema_guard.ts";
-import { decodeArrowSchema, decodeArrowStream, encodeArrowSchema } from "./arrow_rows.ts";
+  ROWS_WITHOUT_BYTES,
+} from "./_arrow_ipc_guard.ts";
+import {
+  decodeArrowSchema,
+  decodeArrowStream,
+  encodeArrowSchema,
+  encodeArrowStream,
+} from "./arrow_rows.ts";
 import { RoomError } from "./errors.ts";
 
 /**
@@ -18,7 +24,6 @@ function craftedSchema(levels: number, width: number, loop = false): Uint8Array 
   const fb: number[] = [];
   const u32 = (at: number, v: number) => {
     while (fb.length < at + 4) fb.push(0);
-    new DataView(new Uint8Array(4).buffer).setUint32(0, v, true);
     for (let i = 0; i < 4; i++) fb[at + i] = (v >>> (8 * i)) & 0xff;
   };
   const u16s = (at: number, values: number[]) => {
@@ -78,20 +83,20 @@ function refused(bytes: Uint8Array, text: RegExp): void {
   }
 }
 
-Deno.test("arrow schema guard: a shared child list that expands to 2^20 fields is refused", () => {
+Deno.test("arrow IPC guard: a shared child list that expands to 2^20 fields is refused", () => {
   refused(craftedSchema(20, 2), new RegExp(`more than ${MAX_SCHEMA_FIELDS} fields`));
 });
 
-Deno.test("arrow schema guard: fields nested 100 deep are refused", () => {
+Deno.test("arrow IPC guard: fields nested 100 deep are refused", () => {
   refused(craftedSchema(100, 1), new RegExp(`deeper than ${MAX_SCHEMA_DEPTH} levels`));
 });
 
-Deno.test("arrow schema guard: a field that is its own child (a backward offset) is refused", () => {
+Deno.test("arrow IPC guard: a field that is its own child (a backward offset) is refused", () => {
   // FlatBuffer offsets point forward; apache-arrow reads them signed and would follow the loop.
   refused(craftedSchema(0, 1, true), /offset is out of range/);
 });
 
-Deno.test("arrow schema guard: the schema the fuzzer found is refused", () => {
+Deno.test("arrow IPC guard: the schema the fuzzer found is refused", () => {
   // A mutated add_columns payload (server/testdata/fuzz/found.json, target sqlite): one field
   // table duplicated, so offsets point past the message; apache-arrow took 4 GB in a minute.
   const payload = Uint8Array.fromHex(
@@ -108,15 +113,72 @@ Deno.test("arrow schema guard: the schema the fuzzer found is refused", () => {
   refused(payload, /offset is out of range/);
 });
 
-Deno.test("arrow schema guard: real schemas, nested ones included, pass", () => {
+Deno.test("arrow IPC guard: the record batch the fuzzer found is refused", () => {
+  // A mutated insert data chunk (three bytes inserted into the record batch message): apache-arrow
+  // ran out of memory reading it.
+  const stream = Uint8Array.fromHex(
+    "ffffffffb80000001000000000000a0010000e00070008000a00000000000001100000000000040008000800" +
+      "000004000800000004000000020000004800000004000000d0ffffff14000000000000011800000000000005" +
+      "18000000050000007469746c650000000000000004000400040000001000180004000b001300140000000c00" +
+      "10000000140000000000000114000000000000021800000002000000696400000000000008000c0008000700" +
+      "08000000000000014000000000000000ffffffffc800000014000000000000000c00160014000f0010000400" +
+      "0c0000001800000000000000000000031000000004000a0018000c00080004000a0000001400000068000000" +
+      "0100000000000000000000000500000000000000000000000000000000000000000000000000000008000000" +
+      "00000000080000000000000000000000000000000800000000000000e0808008000000000000001000000000" +
+      "0000000800000000000000000000000200000001000000000000000000000000000000010000000000000000" +
+      "00000000000000010000000000000000000000010000006100000000000000ffffffff00000000",
+  );
+  assert.throws(() => decodeArrowStream(stream), (e: unknown) => {
+    assert(e instanceof RoomError && e.code === 1002, String(e));
+    return true;
+  });
+});
+
+/** The position of the `length` (rows) of the first record batch of a stream of our encoder. */
+function batchLengthAt(bytes: Uint8Array): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const schemaLength = view.getUint32(4, true);
+  const start = 8 + schemaLength + 8; // the schema message has no body
+  const table = start + view.getUint32(start, true);
+  const field = (t: number, i: number) => {
+    const vtable = t - view.getInt32(t, true);
+    return t + view.getUint16(vtable + 4 + 2 * i, true);
+  };
+  const header = field(table, 2);
+  const batch = header + view.getUint32(header, true);
+  return field(batch, 0);
+}
+
+Deno.test("arrow IPC guard: a record batch that claims more rows than its bytes hold is refused", () => {
+  const bytes = encodeArrowStream([{ name: "ok", type: "bool" }], [[true], [false]]);
+  const at = batchLengthAt(bytes);
+  const view = new DataView(bytes.buffer, bytes.byteOffset);
+  assert.equal(view.getUint32(at, true), 2);
+  assert.equal(decodeArrowStream(bytes).rows.length, 2);
+  // 2^26 rows in a few bytes: without the bound, apache-arrow pads the column and the decoder
+  // makes 67 million rows of it (gigabytes).
+  view.setUint32(at, 1 << 26, true);
+  assert.throws(() => decodeArrowStream(bytes), /claims more rows than its \d+ bytes can hold/);
+  view.setUint32(at, ROWS_WITHOUT_BYTES, true);
+  assert.doesNotThrow(() => checkArrowIpc(bytes));
+});
+
+Deno.test("arrow IPC guard: real schemas, nested ones included, pass", () => {
   const bytes = encodeArrowSchema([
     { name: "id", type: "int64" },
     { name: "t", type: "utf8" },
     { name: "at", type: "timestamp" },
   ]);
-  checkArrowSchemaMessage(bytes);
+  checkArrowIpc(bytes);
+  const rows = Array.from({ length: 5000 }, (_, i) => [BigInt(i), `row ${i}`, null]);
+  const stream = encodeArrowStream(
+    [{ name: "id", type: "int64" }, { name: "t", type: "utf8" }, { name: "at", type: "timestamp" }],
+    rows,
+  );
+  checkArrowIpc(stream);
+  assert.equal(decodeArrowStream(stream).rows.length, 5000);
   assert.equal(decodeArrowSchema(bytes).length, 3);
   // A small crafted schema within both limits reaches apache-arrow (which refuses its empty
   // types in its own words).
-  checkArrowSchemaMessage(craftedSchema(3, 2));
+  checkArrowIpc(craftedSchema(3, 2));
 });
