@@ -45,6 +45,14 @@ export function buildProgram(output: Output, signal?: AbortSignal): Command {
       new Option("--max-message-size <bytes>", "largest message a participant may send")
         .argParser(nonNegativeNumber("--max-message-size")),
     )
+    .addOption(
+      new Option("--sql-timeout <seconds>", "longest one SQL request may run (default 5)")
+        .argParser(nonNegativeNumber("--sql-timeout")),
+    )
+    .addOption(
+      new Option("--sql-isolation <where>", "where room SQL runs: its own process, or inline")
+        .choices(["process", "inline"]),
+    )
     .action(async (opts) => {
       await runServerCommand(
         {
@@ -52,6 +60,8 @@ export function buildProgram(output: Output, signal?: AbortSignal): Command {
           host: opts.host,
           dataDir: opts.dataDir,
           maxMessageSize: opts.maxMessageSize,
+          sqlTimeout: opts.sqlTimeout,
+          sqlIsolation: opts.sqlIsolation,
         },
         output,
         signal,

@@ -47,9 +47,10 @@ interface ServerProcess {
 async function startServer(
   dataDir: string,
   env: Record<string, string> = {},
+  flags: string[] = [],
 ): Promise<ServerProcess> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "server", "--port", "0", "--data-dir", dataDir],
+    args: ["run", "-A", MAIN, "server", "--port", "0", "--data-dir", dataDir, ...flags],
     cwd: ROOT,
     env: cleanEnv(env),
     clearEnv: true,
@@ -136,6 +137,30 @@ Deno.test("meshagent server takes its key from MESHAGENT_API_KEY", async () => {
     await again.stop();
   } finally {
     await Deno.remove(other, { recursive: true });
+  }
+});
+
+Deno.test("meshagent server --sql-timeout stops a runaway statement; the room's SQL works on", async () => {
+  const dataDir = await Deno.makeTempDir();
+  const server = await startServer(dataDir, {}, ["--sql-timeout", "1"]);
+  try {
+    const db = (...args: string[]) =>
+      meshagent(["room", "db", ...args, "--room", "sql", "--data-dir", dataDir], server.env);
+    assert.equal((await db("create", "--database", "main")).code, 0);
+    const runaway = await db(
+      "query",
+      "--database",
+      "main",
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c) SELECT count(*) FROM c",
+    );
+    assert.equal(runaway.code, 1);
+    assert.match(runaway.stderr, /^error: .*ran longer than the 1 s statement time limit/m);
+    const fine = await db("query", "--database", "main", "SELECT 6 * 7 AS answer");
+    assert.equal(fine.code, 0, fine.stderr);
+    assert.match(fine.stdout, /42/);
+  } finally {
+    await server.stop();
+    await Deno.remove(dataDir, { recursive: true });
   }
 });
 

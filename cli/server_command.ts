@@ -12,6 +12,10 @@ export interface ServerCommandOptions {
   dataDir?: string;
   /** The largest incoming message in bytes. */
   maxMessageSize?: number;
+  /** Seconds one SQL request may run before the room's database process is restarted (5). */
+  sqlTimeout?: number;
+  /** Where room SQL runs: `process` (default, isolated) or `inline` (on the event loop). */
+  sqlIsolation?: "process" | "inline";
 }
 
 /** A running server started by {@linkcode startServerCommand}. */
@@ -63,6 +67,10 @@ export async function startServerCommand(
     dataDir,
     keys: [credentials.key],
     maxMessageSize: options.maxMessageSize,
+    sqlite: {
+      statementTimeoutMs: options.sqlTimeout === undefined ? undefined : options.sqlTimeout * 1000,
+      isolation: options.sqlIsolation,
+    },
   });
   const url = server.url;
   const where = {
