@@ -39,6 +39,7 @@ export * from "./arrow_rows.ts";
 export * from "./storage_events.ts";
 export * from "./storage_client.ts";
 export * from "./storage_files.ts";
+export * from "./storage_name_policy.ts";
 export * from "./database_client.ts";
 export * from "./sync_client.ts";
 export * from "./mime_type.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ErrorCode, RoomError } from "@meshagent/api";
+import { ErrorCode, RoomError, storageNameViolation } from "@meshagent/api";
 
 /** The most UTF-8 bytes a normalised storage path may have. */
 export const MAX_STORAGE_PATH_BYTES = 1024;
@@ -19,8 +19,8 @@ export const MAX_STORAGE_SEGMENT_BYTES = 255;
 export const RESERVED_STORAGE_NAME_PREFIX = ".meshagent~";
 
 /**
- * A storage path that is not allowed: it climbs out of the room (`..`), holds a NUL byte or a
- * backslash, is too long, names a reserved server file, or is not a string at all. Its code is
+ * A storage path that is not allowed: it climbs out of the room (`..`), holds a NUL byte, a
+ * backslash, a control or bidirectional formatting character, is too long, names a reserved server file, or is not a string at all. Its code is
  * always {@linkcode ErrorCode.STORAGE_INVALID_PATH} (3004).
  *
  * @example
@@ -64,13 +64,21 @@ const encoder = new TextEncoder();
  * - repeated `/` collapse, a trailing `/` is dropped, `.` segments are dropped, and `.` alone (or
  *   an empty string) is the root folder `""`;
  * - rejected with {@linkcode StoragePathError} (3004): a non-string, a `..` segment anywhere, a
- *   NUL byte, a backslash, text that is not well-formed Unicode (a lone surrogate), a segment
- *   longer than {@linkcode MAX_STORAGE_SEGMENT_BYTES} or a path longer than
- *   {@linkcode MAX_STORAGE_PATH_BYTES} UTF-8 bytes, and any segment starting with
- *   {@linkcode RESERVED_STORAGE_NAME_PREFIX}.
+ *   NUL byte, a backslash, text that is not well-formed Unicode (a lone surrogate), a character
+ *   of the name policy (`storageNameViolation` of `@meshagent/api`: control characters C0, DEL
+ *   and C1, U+2028/U+2029, and the bidirectional formatting characters U+061C, U+200E, U+200F,
+ *   U+202A–U+202E and U+2066–U+2069, which would let a name pass for another in listings; the
+ *   message names the character's code point), a segment longer than
+ *   {@linkcode MAX_STORAGE_SEGMENT_BYTES} or a path longer than {@linkcode MAX_STORAGE_PATH_BYTES}
+ *   UTF-8 bytes, and any segment starting with {@linkcode RESERVED_STORAGE_NAME_PREFIX}.
  *
  * Dot-folders (`.schemas/`) are ordinary folders. Names are case-sensitive and kept byte for byte
  * (no Unicode normalisation).
+ *
+ * [impl] A refused character is error 3004 like every other path rule (protocol-data §0.5 gives
+ * 3004 for NUL and backslash). The rule holds for every path, reads and deletes included, so
+ * there is one rule to know. A file put into the data folder by other means under such a name
+ * is listed, but must be renamed on the disk to be addressed.
  *
  * @param path The path as the client sent it.
  * @returns The normalised path: segments joined by single `/`, no leading or trailing `/`;
@@ -111,6 +119,8 @@ export function normalizeStoragePath(path: unknown): string {
       path,
     );
   }
+  const violation = storageNameViolation(path);
+  if (violation) throw new StoragePathError(violation.message, path);
   const segments: string[] = [];
   for (const segment of path.split("/")) {
     if (segment === "" || segment === ".") continue;

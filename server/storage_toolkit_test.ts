@@ -8,10 +8,13 @@ import {
   type Content,
   ControlContent,
   EmptyContent,
+  ErrorCode,
   ErrorContent,
   generateApiKey,
   JsonContent,
   ParticipantToken,
+  RoomError,
+  storageNameViolation,
 } from "@meshagent/api";
 import { TestClient } from "./_test_helpers.ts";
 import { RoomServer } from "./room_server.ts";
@@ -343,5 +346,43 @@ Deno.test("storage: the server's file size limit refuses an announced or streame
   } finally {
     await server.shutdown();
     await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("storage: names with control or bidirectional characters are refused with 3004 naming the character", async () => {
+  const server = await startTestServer();
+  const room = await server.connect("names", "alice");
+  const bytes = new TextEncoder().encode("x");
+  try {
+    await room.storage.upload("ok.txt", bytes);
+    const refused: [string, string][] = [
+      ["a\nb.txt", "U+000A LINE FEED"],
+      ["notes/a\rb.txt", "U+000D CARRIAGE RETURN"],
+      ["a\x7fb.txt", "U+007F DELETE"],
+      ["a\x85b.txt", "U+0085 NEXT LINE"],
+      ["invoice\u202Efdp.exe", "U+202E RIGHT-TO-LEFT OVERRIDE"],
+      ["a\u2066b.txt", "U+2066 LEFT-TO-RIGHT ISOLATE"],
+      ["a\u200Fb.txt", "U+200F RIGHT-TO-LEFT MARK"],
+      ["a\u2028b.txt", "U+2028 LINE SEPARATOR"],
+    ];
+    for (const [path, character] of refused) {
+      const check = (e: unknown) =>
+        e instanceof RoomError && e.code === ErrorCode.STORAGE_INVALID_PATH &&
+        e.message.includes(character) && storageNameViolation(e.message) === undefined;
+      const what = JSON.stringify(path);
+      await assert.rejects(room.storage.upload(path, bytes), check, `upload ${what}`);
+      await assert.rejects(room.storage.move("ok.txt", path), check, `move to ${what}`);
+      await assert.rejects(room.storage.exists(path), check, `exists ${what}`);
+    }
+    const names = ["été.txt", "日本/資料.md", "🎉 👨‍👩‍👧.txt", "עברית.txt"];
+    for (const path of names) await room.storage.upload(path, new TextEncoder().encode(path));
+    await room.storage.move("ok.txt", "naïve.txt");
+    const listed = (await room.storage.list("")).map((e) => e.name).sort();
+    assert.deepEqual(listed, ["naïve.txt", "עברית.txt", "été.txt", "日本", "🎉 👨‍👩‍👧.txt"].sort());
+    const file = await room.storage.download("日本/資料.md");
+    assert.equal(new TextDecoder().decode(file.data), "日本/資料.md");
+  } finally {
+    await room.dispose();
+    await server.close();
   }
 });

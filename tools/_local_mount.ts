@@ -2,8 +2,9 @@
 // here touches `Deno` when the module loads, so browsers can import the toolkit; a local mount is
 // refused (see `localDiskAvailable`) where there is no Deno.
 //
-// Safety: every tool path is a list of normalised segments (no "", ".", ".." or NUL; see
-// normalizePath in storage_toolkit.ts), joined below the mount's real path and resolved with
+// Safety: every tool path is a list of normalised segments (no "", ".", "..", NUL, nor the
+// control and bidirectional characters of storageNameViolation; see normalizePath in
+// storage_toolkit.ts), joined below the mount's real path and resolved with
 // realPath; a path whose real location is not inside the mount's real path (a symbolic link
 // that leads out) is refused. Residual race: a process that can write inside the mounted folder
 // can swap a checked folder for a symbolic link between the check and the open/rename; Deno has

@@ -5,6 +5,7 @@ import {
   mimeTypeForName,
   type RoomClient,
   RoomError,
+  storageNameViolation,
   TextContent,
 } from "@meshagent/api";
 import { callSignal, roomOf, strictObject } from "./_tool_room.ts";
@@ -331,7 +332,9 @@ function positiveInt(value: number | undefined, fallback: number, what: string):
 /**
  * Normalises a tool path: accepts `room:///a/b`, `/a/b`, `./a/b` and `a//b/`, gives `a/b`.
  *
- * @throws {ToolError} 3004 for `..` segments and NUL bytes.
+ * @throws {ToolError} 3004 for `..` segments, NUL bytes and the characters of the storage name
+ *   policy (`storageNameViolation`: control and bidirectional formatting characters), the same
+ *   rule as the server's, so local mounts hold no names the room would refuse.
  */
 function normalizePath(path: string): string {
   if (path.includes("\0")) {
@@ -340,7 +343,9 @@ function normalizePath(path: string): string {
       ErrorCode.STORAGE_INVALID_PATH,
     );
   }
-  let p = path.trim();
+  let p = path.trim(); // (a model's stray newline around a path is forgiven; inside, never)
+  const violation = storageNameViolation(p);
+  if (violation) throw new ToolError(violation.message, ErrorCode.STORAGE_INVALID_PATH);
   if (p.startsWith("room://")) p = p.slice("room://".length);
   const segments = p.split("/").filter((s) => s !== "" && s !== ".");
   if (segments.includes("..")) {

@@ -1089,3 +1089,41 @@ Deno.test("storage toolkit: parseStorageMount reads <src>:<mount>[:ro|rw]", () =
   });
   assert.equal(kit.tools.length, 6);
 });
+
+Deno.test("storage toolkit: names with control or bidirectional characters are refused (3004), other unicode names work", async () => {
+  const t = await localTree();
+  try {
+    const kit = new StorageToolkit({ mounts: [{ localPath: t.dir, mountPath: "disk" }] });
+    const ctx = contextFor(null);
+    const before: string[] = [];
+    for await (const e of Deno.readDir(t.dir)) before.push(e.name);
+    const refused: [string, RegExp][] = [
+      ["disk/a\nb.txt", /U\+000A LINE FEED/],
+      ["disk/a\rb.txt", /U\+000D CARRIAGE RETURN/],
+      ["disk/invoice\u202Efdp.exe", /U\+202E RIGHT-TO-LEFT OVERRIDE/],
+      ["disk/a\u2066b.txt", /U\+2066 LEFT-TO-RIGHT ISOLATE/],
+      ["disk/a\x1bb.txt", /U\+001B ESCAPE/],
+    ];
+    for (const [path, message] of refused) {
+      await rejectsCode(
+        kit.execute(ctx, "write_file", { path, text: "x", overwrite: null }),
+        3004,
+        message,
+      );
+      await rejectsCode(kit.execute(ctx, "read_file", { path }), 3004, message);
+    }
+    const after: string[] = [];
+    for await (const e of Deno.readDir(t.dir)) after.push(e.name);
+    assert.deepEqual(after.sort(), before.sort(), "nothing was written");
+
+    for (const path of ["disk/été.txt", "disk/日本/資料.md", "disk/🎉 👨‍👩‍👧.txt", "disk/עברית.txt"]) {
+      await kit.execute(ctx, "write_file", { path, text: path, overwrite: null });
+      assert.equal((await kit.execute(ctx, "read_file", { path }) as TextContent).text, path);
+    }
+    // A stray newline around a whole path (as models write them) is trimmed, not refused.
+    const trimmed = await kit.execute(ctx, "read_file", { path: "disk/été.txt\n" });
+    assert.equal((trimmed as TextContent).text, "disk/été.txt");
+  } finally {
+    await t.cleanup();
+  }
+});
