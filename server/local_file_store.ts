@@ -52,10 +52,21 @@ export interface LocalFileStoreOptions {
    */
   readonly fsync?: boolean;
   /**
-   * Upload temp files older than this many milliseconds, left by a crashed server, are removed
-   * when the store opens. Default one hour.
+   * Upload temp files older than this many milliseconds are removed when the store opens.
+   * Default one hour. (Those last written before `leftoverUploadsBefore` go whatever their age.)
    */
   readonly staleUploadMs?: number;
+  /**
+   * Upload temp files last written before this time (ms since the epoch) are leftovers of an
+   * earlier server that crashed mid-upload, and are removed when the store opens: no upload of
+   * this one can have written them. Default: when this process started
+   * (`performance.timeOrigin`); the room server passes its own start.
+   *
+   * [impl] Safe as long as one server at a time uses a data folder (its SQLite databases
+   * require that anyway): an upload of another live process on the same folder would lose its
+   * temp file and fail at commit with an error saying so (1005), never commit a partial file.
+   */
+  readonly leftoverUploadsBefore?: number;
   /** The size of each writer's reused write buffer. Default 256 KiB. */
   readonly writeBufferBytes?: number;
 }
@@ -158,8 +169,9 @@ export class LocalFileStore implements FileStore {
   }
 
   /**
-   * Opens (creating when needed) a room's file store: counts the room's usage and removes stale
-   * upload temp files a crash left behind.
+   * Opens (creating when needed) a room's file store: counts the room's usage and removes the
+   * upload temp files a crash left behind (written before this process or server started, or
+   * older than `staleUploadMs`).
    *
    * @param options The data folder, the room and the limits.
    * @returns The store.
@@ -184,7 +196,14 @@ export class LocalFileStore implements FileStore {
         ErrorCode.INVALID_REQUEST,
       );
     }
-    for (const key of ["maxFileBytes", "maxRoomBytes", "writeBufferBytes", "staleUploadMs"]) {
+    const numbers = [
+      "maxFileBytes",
+      "maxRoomBytes",
+      "writeBufferBytes",
+      "staleUploadMs",
+      "leftoverUploadsBefore",
+    ];
+    for (const key of numbers) {
       const value = options[key as keyof LocalFileStoreOptions];
       if (value !== undefined && !(typeof value === "number" && value >= 0)) {
         throw new RoomError(`${key} must be a number >= 0`, ErrorCode.INVALID_REQUEST);
@@ -204,7 +223,10 @@ export class LocalFileStore implements FileStore {
     }
     const rootReal = await Deno.realPath(root);
     const store = new LocalFileStore(options.room, root, metaRoot, rootReal, options);
-    const staleBefore = Date.now() - (options.staleUploadMs ?? DEFAULT_STALE_UPLOAD_MS);
+    const staleBefore = Math.max(
+      Date.now() - (options.staleUploadMs ?? DEFAULT_STALE_UPLOAD_MS),
+      Math.min(Date.now(), options.leftoverUploadsBefore ?? performance.timeOrigin),
+    );
     store.#usedBytes = (await store.#scan(root, staleBefore)).bytes;
     return store;
   }

@@ -301,6 +301,34 @@ Deno.test("LocalFileStore: a crash mid-upload leaves the old file (child process
   }
 });
 
+Deno.test("LocalFileStore: upload temp files written before the process (or server) started are swept at open", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "file_store_leftover_" });
+  try {
+    const files = join(dataDir, "rooms", "left", "files");
+    await Deno.mkdir(join(files, "cut"), { recursive: true });
+    const plant = async (path: string, mtimeMs?: number) => {
+      await Deno.writeTextFile(join(files, path), "partial");
+      if (mtimeMs !== undefined) {
+        await Deno.utime(join(files, path), mtimeMs / 1000, mtimeMs / 1000);
+      }
+    };
+    // A second before this process started: a leftover, though far from an hour old.
+    const beforeStart = performance.timeOrigin - 1000;
+    await plant(`${RESERVED_STORAGE_NAME_PREFIX}upload-old`, beforeStart);
+    await plant(`cut/${RESERVED_STORAGE_NAME_PREFIX}upload-old`, beforeStart);
+    await plant(`${RESERVED_STORAGE_NAME_PREFIX}upload-fresh`); // now: may be a live upload
+    await LocalFileStore.open({ dataDir, room: "left" });
+    assert.deepEqual(await diskNames(files), [`${RESERVED_STORAGE_NAME_PREFIX}upload-fresh`]);
+
+    // A server passes its own start: what was written before it is a leftover too.
+    await new Promise((r) => setTimeout(r, 20)); // file times run on a coarser clock
+    await LocalFileStore.open({ dataDir, room: "left", leftoverUploadsBefore: Date.now() });
+    assert.deepEqual(await diskNames(files), []);
+  } finally {
+    await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
 Deno.test("LocalFileStore: concurrent writers to one path, last commit wins", async () => {
   await withStore(async (store) => {
     await write(store, "race.txt", "v0");

@@ -192,6 +192,8 @@ export class RoomServer {
     const queueStore = options.queueStore ?? sqliteQueueStore;
     const dataDir = options.dataDir;
     const storage = this.#storage = options.storage ?? {};
+    // Upload temp files written before this server started are a crashed one's leftovers.
+    const startedAt = Date.now();
     this.#fileStore = options.fileStore ??
       ((room: string) =>
         LocalFileStore.open({
@@ -199,6 +201,7 @@ export class RoomServer {
           room,
           maxFileBytes: storage.maxFileBytes,
           maxRoomBytes: storage.maxRoomBytes,
+          leftoverUploadsBefore: startedAt,
         }));
     this.#toolkits = [
       messagingToolkit,

@@ -386,3 +386,31 @@ Deno.test("storage: names with control or bidirectional characters are refused w
     await server.close();
   }
 });
+
+Deno.test("storage: upload temp files a crash left are gone after a restart; newer ones are kept", async () => {
+  const server = await startTestServer();
+  try {
+    const room = await server.connect("leftovers", "alice");
+    await room.storage.upload("keep.txt", new TextEncoder().encode("kept"));
+    await room.dispose();
+    // What a server killed mid-upload leaves: temp files (one in a folder made for it), a
+    // few seconds old, far from the one-hour stale limit.
+    const files = `${server.dataDir}/rooms/leftovers/files`;
+    await Deno.mkdir(`${files}/cut`);
+    await Deno.writeTextFile(`${files}/.meshagent~upload-crashed`, "partial");
+    await Deno.writeTextFile(`${files}/cut/.meshagent~upload-crashed`, "partial");
+    await server.restart();
+    // Written after the restart: not a leftover (it could be an upload of the new server).
+    await new Promise((r) => setTimeout(r, 50)); // file times run on a coarser clock
+    await Deno.writeTextFile(`${files}/.meshagent~upload-newer`, "live");
+
+    const again = await server.connect("leftovers", "bob");
+    assert.deepEqual((await again.storage.list("")).map((e) => e.name), ["keep.txt"]);
+    await again.dispose();
+    const left: string[] = [];
+    for await (const path of walk(files)) left.push(path.slice(files.length + 1));
+    assert.deepEqual(left.sort(), [".meshagent~upload-newer", "keep.txt"]);
+  } finally {
+    await server.close();
+  }
+});
