@@ -44,6 +44,7 @@ export async function openNodeWebSocket(
   });
   // Buffers (Uint8Array views) instead of ArrayBuffers: ws would copy every frame otherwise.
   socket.binaryType = "nodebuffer";
+  socket.on("unexpected-response", explainRefusal);
   // Every protocol message is two or more frames. Sending each through ws costs a write (and a
   // TCP segment) apiece, plus ws' per-frame work: options objects, Buffer wrappers, a pooled
   // copy to mask into. Instead, the frames sent in one tick are collected and, after the
@@ -92,6 +93,65 @@ export async function openNodeWebSocket(
     frameListener = listener;
   };
   return socket as SocketLike;
+}
+
+/** The most bytes of a refused handshake's body read into the error, and for how long. */
+const REFUSAL_BODY_BYTES = 2048;
+const REFUSAL_BODY_MS = 2000;
+
+interface RefusalRequest {
+  destroy(error: Error): void;
+}
+
+interface RefusalResponse {
+  statusCode?: number;
+  statusMessage?: string;
+  on(event: "data", listener: (chunk: Uint8Array) => void): void;
+  on(event: "end" | "close" | "error", listener: () => void): void;
+}
+
+/**
+ * A handshake the server answered with something else than 101: ws alone would say only
+ * "Unexpected server response: 403". This reads what the server said — the `error` of a JSON
+ * body, another body's text, else the reason phrase — and fails the handshake with
+ * `Unexpected server response: <status>: <what it said>` (ws emits it as the socket's error).
+ */
+function explainRefusal(req: RefusalRequest, res: RefusalResponse): void {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let done = false;
+  const finish = () => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    const bytes = new Uint8Array(size);
+    let o = 0;
+    for (const c of chunks) {
+      const n = Math.min(c.length, size - o);
+      bytes.set(c.subarray(0, n), o);
+      o += n;
+    }
+    const text = new TextDecoder().decode(bytes).trim();
+    let said = text;
+    try {
+      const error = (JSON.parse(text) as { error?: unknown }).error;
+      if (typeof error === "string") said = error;
+    } catch { /* not JSON: the text itself */ }
+    said ||= res.statusMessage?.trim() ?? "";
+    const status = res.statusCode ?? 0;
+    req.destroy(new Error(`Unexpected server response: ${status}${said ? `: ${said}` : ""}`));
+  };
+  const timer = setTimeout(finish, REFUSAL_BODY_MS);
+  res.on("data", (chunk: Uint8Array) => {
+    if (size < REFUSAL_BODY_BYTES) {
+      chunks.push(chunk);
+      size = Math.min(REFUSAL_BODY_BYTES, size + chunk.length);
+    }
+    if (size >= REFUSAL_BODY_BYTES) finish();
+  });
+  res.on("end", finish);
+  res.on("close", finish);
+  res.on("error", finish);
 }
 
 /**

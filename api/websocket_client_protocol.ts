@@ -258,7 +258,9 @@ export class WebSocketClientProtocol extends Protocol {
         const match = /(?:status code|server response):? (\d{3})/i.exec(errorText);
         const status = match ? Number(match[1]) : undefined;
         if (status !== undefined && NON_RETRYABLE.has(status)) {
-          reject(new HandshakeRejectedError(status, errorText));
+          // What the server said after the status (see _node_websocket.ts), else ws' own text.
+          const said = errorText.slice(match!.index + match![0].length).replace(/^:\s*/, "");
+          reject(new HandshakeRejectedError(status, said || errorText));
         } else {
           reject(
             new ConnectionClosedError(

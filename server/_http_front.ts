@@ -35,7 +35,58 @@ export interface HttpFrontOptions {
   pingInterval: number;
   /** Answers every request (WebSocket upgrades included), like a `Deno.serve` handler. */
   handler: (request: Request, context: HttpFrontContext) => Response | Promise<Response>;
+  /** Limits on HTTP connections that are not (yet) WebSockets (default {@linkcode HTTP_LIMITS}). */
+  limits?: Partial<HttpLimits>;
 }
+
+/**
+ * Limits on the HTTP side of the front: connections that are not WebSockets, or not yet. An
+ * accepted WebSocket is out of their reach (its liveness is the ping's business).
+ */
+export interface HttpLimits {
+  /**
+   * Milliseconds a connection may take to send a request's head (request line and headers),
+   * counted from its connect or from the end of its previous request; past it the connection
+   * gets 408 and is closed (a slowloris that dribbles header bytes). 0: none but node's 300 s
+   * limit on a whole request.
+   */
+  headerTimeoutMs: number;
+  /**
+   * Milliseconds a kept-alive connection may sit idle between requests before it is closed.
+   * `node:http` adds a grace of 1 s (its `keepAliveTimeoutBuffer`, fixed under Deno).
+   */
+  keepAliveTimeoutMs: number;
+  /**
+   * Milliseconds without any traffic either way (a silent connection, a download whose reader
+   * stopped reading) after which an HTTP connection is closed. 0: no limit.
+   */
+  idleTimeoutMs: number;
+  /**
+   * The most HTTP connections at once (WebSocket handshakes in progress included, accepted
+   * WebSockets not); one more is answered 503 and closed. 0: no limit.
+   */
+  maxConnections: number;
+  /** The most bytes of a request line and headers; more gets 403 (see `HEAD_REFUSALS`). */
+  maxHeaderBytes: number;
+}
+
+/**
+ * The defaults of {@linkcode HttpLimits}.
+ *
+ * [impl] 10 s for a request head: a handshake head is a few hundred bytes (a few KB with a
+ * token), which any working client sends in well under a second; node's own 60 s let a slowloris
+ * hold each socket six times longer. 5 s keep-alive is node's default. 60 s of silence on an
+ * HTTP connection is far more than any legitimate pause. 1024 connections: the size of a usual
+ * file descriptor limit, well above the handshakes of a busy server at any instant. 16 KiB of
+ * head is node's default and 30 times a participant token with a dozen grants.
+ */
+export const HTTP_LIMITS: Readonly<HttpLimits> = Object.freeze({
+  headerTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  idleTimeoutMs: 60_000,
+  maxConnections: 1024,
+  maxHeaderBytes: 16 * 1024,
+});
 
 /** A listening front. */
 export interface HttpFront {
@@ -59,13 +110,57 @@ interface PendingUpgrade {
 const STATUS_TEXT = http.STATUS_CODES;
 
 /**
+ * How a connection whose request head `node:http` refused is answered, by node's error code.
+ *
+ * [impl] An oversized head (a 100 KB token in `Authorization`, in the `meshagent-room.`
+ * subprotocol or in `?token=`) gets **403**, not 431 or 414: the npm client 0.39.9 treats only
+ * 403 and 404 as final (`nonRetryableConnectFailureReason` in its room-client.js; ours: 403,
+ * 404, 423) and retries every other status forever, though the same head can never pass. The
+ * reason phrase says what happened, since the npm client shows only the status line
+ * ("websocket connect failed with status 403: Request Header Fields Too Large"); the JSON body
+ * explains it. A slow head gets 408, which clients retry: the next attempt may well be faster.
+ */
+const HEAD_REFUSALS: Readonly<
+  Record<string, { status: number; reason: string; error: (limits: HttpLimits) => string }>
+> = {
+  HPE_HEADER_OVERFLOW: {
+    status: 403,
+    reason: "Request Header Fields Too Large",
+    error: (limits) =>
+      `request header fields too large: the request line and headers exceed the server's ` +
+      `limit of ${limits.maxHeaderBytes} bytes. A participant token (in Authorization: Bearer, ` +
+      `the meshagent-room. subprotocol or ?token=) is at most a few KB: this one cannot be valid`,
+  },
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408,
+    reason: "Request Timeout",
+    error: (limits) =>
+      `request timeout: the request line and headers did not arrive within ` +
+      `${limits.headerTimeoutMs / 1000} s`,
+  },
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: {
+    status: 413,
+    reason: "Content Too Large",
+    error: () => "content too large: a chunk extension of the request body is too long",
+  },
+};
+
+/** How long a refused connection may still send (and have dropped) before it is cut. */
+const LINGER_MS = 1000;
+
+/**
  * Listens on `hostname:port` (0 picks a free port) and resolves once it does.
  *
  * @param options Address, WebSocket limits and the request handler.
  * @returns The listening front.
  */
 export function listenHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
+  const limits: HttpLimits = { ...HTTP_LIMITS, ...options.limits };
   const sockets = new Set<ServerWebSocket>();
+  /** TCP connections that are not accepted WebSockets (HTTP, handshakes, refusals lingering). */
+  const connections = new Set<Duplex>();
+  /** Connections answered already (refused): what they send on is dropped, never handled. */
+  const refused = new WeakSet<Duplex>();
   /** Upgrade requests the handler accepted, by the Fetch request it was given. */
   const pending = new WeakMap<Request, PendingUpgrade>();
   const upgradable = new WeakSet<Request>();
@@ -92,7 +187,31 @@ export function listenHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
     },
   };
 
-  const server = http.createServer();
+  const headersTimeout = limits.headerTimeoutMs;
+  const server = http.createServer({
+    maxHeaderSize: limits.maxHeaderBytes,
+    headersTimeout,
+    // node checks the head timeout on a timer (30 s apart by default, so a 10 s limit would
+    // really be up to 40 s): check often enough to be within a quarter of the limit, or 1 s.
+    connectionsCheckingInterval: Math.max(
+      25,
+      Math.min(1000, Math.floor(headersTimeout / 4) || 1000),
+    ),
+    // node requires requestTimeout >= headersTimeout; its default is 300 s.
+    requestTimeout: Math.max(300_000, headersTimeout),
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+  });
+  server.timeout = limits.idleTimeoutMs; // ws clears it on the sockets it accepts
+  server.on("connection", (raw: Duplex) => {
+    connections.add(raw);
+    raw.once("close", () => connections.delete(raw));
+    if (limits.maxConnections > 0 && connections.size > limits.maxConnections) {
+      refuseHead(raw, 503, "Service Unavailable", {
+        error: `service unavailable: the server has ${limits.maxConnections} HTTP connections ` +
+          `open already (WebSockets not counted); retry later`,
+      });
+    }
+  });
   const hostname = options.hostname;
   const url = (req: http.IncomingMessage) => {
     const host = req.headers.host ?? `${hostname}:${address().port}`;
@@ -100,6 +219,7 @@ export function listenHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
   };
 
   server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (refused.has(req.socket)) return; // answered already; the socket closes soon
     const abort = new AbortController();
     res.on("close", () => {
       if (!res.writableFinished) abort.abort();
@@ -122,6 +242,7 @@ export function listenHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
 
   server.on("upgrade", (req: http.IncomingMessage, raw: Duplex, head: Uint8Array) => {
     raw.on("error", () => {}); // a reset before the handshake ends is the client's business
+    if (refused.has(raw)) return;
     let request: Request;
     try {
       request = toRequest(req, url(req), undefined);
@@ -141,6 +262,7 @@ export function listenHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
       try {
         wss.handleUpgrade(req, raw, head, (ws: WsSocket) => {
           attached = true;
+          connections.delete(raw); // a WebSocket now: out of the HTTP limits
           sockets.add(socket);
           ws.on("close", () => sockets.delete(socket));
           socket.attach(ws);
@@ -156,11 +278,39 @@ export function listenHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
     });
   });
 
-  // A malformed request line or headers: node answers 400 if it still can; never a crash.
-  server.on("clientError", (_error: Error, raw: Duplex) => {
-    if (raw.writable) raw.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
-    else raw.destroy();
+  // A request head node could not take (malformed, too large, too slow): answered with a JSON
+  // error if nothing else was sent on the connection yet, else cut; never a crash.
+  server.on("clientError", (error: Error & { code?: string }, raw: Duplex) => {
+    if (refused.has(raw)) return; // node reports each further chunk of a refused head again
+    const message = (raw as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (!raw.writable || message?.headersSent) return void raw.destroy();
+    const refusal = HEAD_REFUSALS[error.code ?? ""];
+    if (refusal) {
+      refuseHead(raw, refusal.status, refusal.reason, { error: refusal.error(limits) });
+    } else {
+      refuseHead(raw, 400, "Bad Request", {
+        error: `bad request: the request line or headers are malformed (${error.code ?? "?"})`,
+      });
+    }
   });
+
+  /**
+   * Answers a connection with a JSON error and closes it. Bytes the client still sends are read
+   * and dropped for up to {@linkcode LINGER_MS}: closing a socket with unread input makes the
+   * kernel send a reset, which can destroy the answer before the client reads it.
+   */
+  function refuseHead(raw: Duplex, status: number, reason: string, body: { error: string }) {
+    refused.add(raw);
+    const json = JSON.stringify(body);
+    raw.end(
+      `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\n` +
+        `content-length: ${new TextEncoder().encode(json).length}\r\nconnection: close\r\n\r\n` +
+        json,
+    );
+    raw.resume();
+    const linger = setTimeout(() => raw.destroy(), LINGER_MS);
+    raw.once("close", () => clearTimeout(linger));
+  }
 
   let heartbeat: ReturnType<typeof setInterval> | undefined;
   if (options.pingInterval > 0) {
@@ -193,6 +343,8 @@ export function listenHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
         close() {
           server.close();
           server.closeAllConnections?.();
+          // Refused connections lingering, handshakes in progress.
+          for (const raw of connections) raw.destroy();
           // Sockets still waiting for a peer's close frame (a stalled peer holds one for up to
           // 30 s) would keep the server open.
           for (const socket of sockets) socket.terminate();

@@ -3,7 +3,12 @@ import type { FileStore } from "./file_store.ts";
 import { LocalFileStore } from "./local_file_store.ts";
 import { admit } from "./_admission.ts";
 import { serveConnection } from "./_connection.ts";
-import { type HttpFront, type HttpFrontContext, listenHttpFront } from "./_http_front.ts";
+import {
+  type HttpFront,
+  type HttpFrontContext,
+  type HttpLimits,
+  listenHttpFront,
+} from "./_http_front.ts";
 import type { ServerWebSocket } from "./_server_web_socket.ts";
 import { developerToolkit } from "./developer_toolkit.ts";
 import { messagingToolkit } from "./messaging_toolkit.ts";
@@ -79,6 +84,38 @@ export interface RoomServerOptions {
    * its own by default), the per-statement time limit (default 5 s), memory and batch limits.
    */
   sqlite?: SqliteToolkitOptions;
+  /** Limits on HTTP connections that are not WebSockets (slow or oversized request heads). */
+  http?: RoomServerHttpOptions;
+}
+
+/**
+ * HTTP limits of a {@linkcode RoomServer}: they hold for plain HTTP requests and WebSocket
+ * handshakes, never for accepted WebSockets (those have `pingInterval`).
+ */
+export interface RoomServerHttpOptions {
+  /**
+   * Seconds a connection may take to send a request's line and headers (from its connect or
+   * the end of its previous request); past it: 408 and closed (default 10; 0: only node's limit
+   * of 300 s on a whole request).
+   */
+  headerTimeout?: number;
+  /** Seconds an idle keep-alive connection is kept between requests (default 5, plus 1 s). */
+  keepAliveTimeout?: number;
+  /**
+   * Seconds without traffic either way after which an HTTP connection is closed: a client that
+   * connects and sends nothing, a download whose reader stopped reading (default 60; 0: none).
+   */
+  idleTimeout?: number;
+  /**
+   * The most HTTP connections at once, handshakes included; one more gets 503 (default 1024;
+   * 0: no limit).
+   */
+  maxConnections?: number;
+  /**
+   * The most bytes of a request line and headers (default 16 KiB). A bigger one, such as a
+   * 100 KB token, gets 403 with a JSON `error`: the official clients do not retry a 403.
+   */
+  maxHeaderBytes?: number;
 }
 
 /** Storage options of a {@linkcode RoomServer}. */
@@ -172,6 +209,7 @@ export class RoomServer {
       maxFrameSize: server.#maxMessageSize + 1024,
       pingInterval: server.#pingInterval,
       handler: (request, context) => server.#handle(request, context),
+      limits: httpLimits(options.http ?? {}),
     });
     server.#front = front;
     options.onListen?.({ hostname: front.hostname, port: front.port });
@@ -411,4 +449,25 @@ export class RoomServer {
 
 function text(status: number, body: string): Response {
   return new Response(body, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
+}
+
+/** The front's limits from the server's HTTP options (seconds → ms; unset → the front's). */
+function httpLimits(options: RoomServerHttpOptions): Partial<HttpLimits> {
+  const table: [keyof RoomServerHttpOptions, keyof HttpLimits, number][] = [
+    ["headerTimeout", "headerTimeoutMs", 1000],
+    ["keepAliveTimeout", "keepAliveTimeoutMs", 1000],
+    ["idleTimeout", "idleTimeoutMs", 1000],
+    ["maxConnections", "maxConnections", 1],
+    ["maxHeaderBytes", "maxHeaderBytes", 1],
+  ];
+  const limits: Partial<HttpLimits> = {};
+  for (const [option, limit, scale] of table) {
+    const value = options[option];
+    if (value === undefined) continue;
+    if (!(typeof value === "number" && value >= 0 && Number.isFinite(value))) {
+      throw new RangeError(`http.${option} must be a finite number >= 0, got ${value}`);
+    }
+    limits[limit] = Math.round(value * scale);
+  }
+  return limits;
 }
