@@ -5,6 +5,10 @@
  * connect` sets, or a started `RoomClient` — installs those requirements, hosts its toolkits, and
  * runs until the room closes or the process is asked to stop.
  *
+ * LLM agents: an {@linkcode LLMAdapter} runs a model's tool loop over an
+ * {@linkcode AgentSessionContext}; the `meshagent.agent.*` messages ({@linkcode AgentMessage}) are
+ * how people talk to an agent; {@linkcode ThreadStorage} keeps each thread.
+ *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -19,3 +23,11 @@ export * from "./requirement_error.ts";
 export * from "./requirement.ts";
 export * from "./agent.ts";
 export * from "./single_room_agent.ts";
+export * from "./agent_message.ts";
+export * from "./agent_session_context.ts";
+export * from "./tool_response_adapter.ts";
+export * from "./llm_adapter.ts";
+export * from "./llm_adapter_base.ts";
+export * from "./agent_event_reader.ts";
+export * from "./scripted_llm_adapter.ts";
+export * from "./thread_storage.ts";
