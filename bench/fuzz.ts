@@ -2,7 +2,7 @@
 // room toolkits' argument parsing through a real connection, and the sqlite request validation,
 // each seeded with its corpus in server/testdata/fuzz/. See bench/README.md for the last result.
 //
-//   deno run -A bench/fuzz.ts --inputs 1000000            # 1M inputs over all targets
+//   deno run -A --v8-flags=--expose-gc bench/fuzz.ts --inputs 1000000   # 1M over all targets
 //   deno run -A bench/fuzz.ts --target sqlite --seconds 60 --seed 7
 //   deno run -A bench/fuzz.ts --target connection --replay <base64 of a finding's input>
 //
@@ -69,7 +69,14 @@ if (total === undefined && seconds === undefined) {
 const shares = targets.reduce((n, t) => n + (INPUT_SHARE[t.name] ?? 0.1), 0);
 const seed = Number(values.seed);
 const reports: FuzzReport[] = [];
+// With --v8-flags=--expose-gc the heap figures are after a full collection (what is really kept).
+const gc = (globalThis as { gc?: () => void }).gc;
+const heapMb = () => {
+  gc?.();
+  return (Deno.memoryUsage().heapUsed / 1e6).toFixed(0);
+};
 const startRss = process.memoryUsage().rss;
+const startHeap = heapMb();
 
 for (const target of targets) {
   const corpus = await loadCorpus(target.name);
@@ -87,9 +94,12 @@ for (const target of targets) {
       : (input, where) =>
         Deno.writeTextFileSync(values.trace!, `${where}\n${inputToText(input)}\n`),
     onProgress: (n, ms) => {
-      if (Math.floor(ms / 1000) % 10 === 0) {
+      if (Math.floor(ms / 1000) % 30 === 0) {
         const rss = (process.memoryUsage().rss / 1e6).toFixed(0);
-        console.log(`  ${target.name}: ${n} inputs in ${(ms / 1000).toFixed(0)} s, rss ${rss} MB`);
+        console.log(
+          `  ${target.name}: ${n} inputs in ${(ms / 1000).toFixed(0)} s, rss ${rss} MB, ` +
+            `heap ${heapMb()} MB`,
+        );
       }
     },
   });
@@ -111,6 +121,6 @@ const inputs = reports.reduce((n, r) => n + r.inputs, 0);
 const rss = process.memoryUsage().rss;
 console.log(
   `total: ${inputs} inputs, seed ${seed}, ${found} found; rss ${(startRss / 1e6).toFixed(0)} → ` +
-    `${(rss / 1e6).toFixed(0)} MB`,
+    `${(rss / 1e6).toFixed(0)} MB, heap ${startHeap} → ${heapMb()} MB`,
 );
 Deno.exit(found === 0 ? 0 : 1);

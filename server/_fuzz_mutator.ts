@@ -66,6 +66,8 @@ export class Rng {
   }
 }
 
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
 /** Inputs never grow past this many serialised bytes (bounds memory and time per input). */
 export const MAX_INPUT_BYTES = 256 * 1024;
 
@@ -508,6 +510,12 @@ export class Mutator {
         return JSON.stringify(this.mutate(parsed));
       } catch { /* not JSON after all */ }
     }
+    // Base64 inside a string (Yjs vectors, attachments): mutate the bytes it holds.
+    if (rng.oneIn(3) && s.length >= 4 && BASE64.test(s)) {
+      try {
+        return this.mutateBytes(Uint8Array.fromBase64(s)).toBase64();
+      } catch { /* not base64 after all */ }
+    }
     const at = rng.below(s.length + 1);
     switch (rng.below(9)) {
       case 0:
@@ -708,6 +716,15 @@ export class Mutator {
       case 12: {
         const packed = this.#mutatePacked(b);
         if (packed) return packed;
+        // Base64 text (sync updates travel so): mutate the bytes it holds.
+        const text = n >= 4 && n <= 65536 ? new TextDecoder().decode(b) : "";
+        if (BASE64.test(text)) {
+          try {
+            return new TextEncoder().encode(
+              this.mutateBytes(Uint8Array.fromBase64(text)).toBase64(),
+            );
+          } catch { /* not base64 after all */ }
+        }
         if (n > 0) b[rng.below(n)] = rng.u32() & 0xff;
         return b;
       }

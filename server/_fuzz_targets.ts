@@ -21,6 +21,7 @@ import {
   type JsonObject,
   PacketAssembler,
   packMessage,
+  packMessageJson,
   Protocol,
   ProtocolError,
   type ProtocolMessage,
@@ -495,10 +496,22 @@ export function connectionTarget(options: ConnectionTargetOptions = {}): FuzzTar
               if (!isObject(raw)) continue;
               const who = raw.as === 1 ? 1 : 0;
               const type = typeof raw.type === "string" ? raw.type : "room.invoke_tool";
-              const header = bindIds(toJson(isObject(raw.header) ? raw.header : {}), ids);
-              const data = raw.raw instanceof Uint8Array
-                ? raw.raw
-                : packMessage(header as JsonObject, bytesOf(raw.payload));
+              let header = bindIds(toJson(isObject(raw.header) ? raw.header : {}), ids);
+              let data: Uint8Array;
+              if (raw.raw instanceof Uint8Array) {
+                data = raw.raw;
+              } else if (typeof raw.headerJson === "string") {
+                // Header text sent as it is: nesting deeper than the harness itself could walk.
+                const text = raw.headerJson.replaceAll(/\$self|\$other/g, (k) => ids[k]);
+                data = packMessageJson(text, bytesOf(raw.payload));
+                try {
+                  header = JSON.parse(text);
+                } catch {
+                  header = {};
+                }
+              } else {
+                data = packMessage(header as JsonObject, bytesOf(raw.payload));
+              }
               const id = nextId[who]++;
               const split = typeof raw.split === "number" && raw.split >= 1 && raw.split <= 65536
                 ? Math.floor(raw.split)

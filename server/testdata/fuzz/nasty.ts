@@ -3,6 +3,7 @@
 // and requests that break each toolkit's argument rules.
 import { ControlContent, packMessage } from "@meshagent/api";
 import type { FuzzValue } from "../../_fuzz_mutator.ts";
+import { SCHEMA_JSON } from "../../../api/testdata/sync_page_schema.ts";
 
 /** One hand-made entry. */
 export interface NastyEntry {
@@ -167,6 +168,14 @@ const close = (id: string) => ({
   wait: true,
 });
 
+/** A step whose header is JSON text with `value` (JSON text) nested `depth` levels deep inside. */
+const deepCall = (toolkit: string, tool: string, json: (inner: string) => string) => ({
+  type: "room.invoke_tool",
+  headerJson: `{"toolkit":"${toolkit}","tool":"${tool}","arguments":{"type":"json","json":${
+    json(deep(20_000))
+  }}}`,
+});
+
 const CONNECTION: NastyEntry[] = [
   {
     name: "malformed invokes",
@@ -303,6 +312,42 @@ const CONNECTION: NastyEntry[] = [
         { type: "room.tool_call_response", header: { tool_call_id: 5, response: null } },
         { type: "room.tool_call_response_chunk", header: { chunk: "x" } },
         { type: "room.unregister_toolkit", header: { name: ["t"] } },
+      ],
+    },
+  },
+  {
+    name: "deeply nested arguments",
+    input: {
+      steps: [
+        deepCall("developer", "log", (d) => `{"type":"t","data":{"a":${d}}}`),
+        deepCall("developer", "info", (d) => `{"message":"m","extra":{"a":${d}}}`),
+        deepCall("queues", "send", (d) => `{"name":"q","message":${d}}`),
+        deepCall("queues", "receive", (d) => `{"name":"q","wait":false,"x":${d}}`),
+        deepCall("sync", "create", (d) => `{"path":"a.page","json":{"a":${d}}}`),
+        deepCall("sync", "create", (d) => `{"path":"b.page","schema":{"$defs":${d}}}`),
+        deepCall("storage", "list", (d) => `{"path":${d}}`),
+        deepCall("messaging", "broadcast", (d) => `{"type":"t","message_json":"{}","x":${d}}`),
+        open("sync", "open", "s9"),
+        {
+          type: "room.tool_call_request_chunk",
+          headerJson: `{"tool_call_id":"s9","chunk":{"type":"binary","headers":{"kind":"start",` +
+            `"path":"c.page","schema":${JSON.stringify(SCHEMA_JSON)},` +
+            `"initial_json":{"page":{"title":"t","children":${deep(20_000)}}}}}}`,
+        },
+        close("s9"),
+        {
+          type: "set_attributes",
+          headerJson: `{"a":${deep(20_000)}}`,
+        },
+        call("messaging", "enable", {}),
+        { type: "set_attributes", headerJson: `{"b":${deep(20_000)}}` },
+        {
+          type: "room.register_toolkit",
+          headerJson:
+            `{"name":"t","tools":[{"name":"x","input_schema":{"type":"object","properties":${
+              '{"a":{"type":"object","properties":'.repeat(5000) + "{}" + "}}".repeat(5000)
+            }}}]}`,
+        },
       ],
     },
   },
