@@ -381,10 +381,18 @@ function requireString(header: JsonObject, key: string, type: string): string {
   return value;
 }
 
+/**
+ * A wire code or status: an integer, or integer text (as the clients send). [impl] Only safe
+ * integers count; a bigger one (`"999…9"` is Infinity as a number) is treated as absent, so a
+ * decoded content always packs back to itself (found by fuzzing, server/_fuzz_targets.ts).
+ */
 function parseCode(value: unknown): number | undefined {
-  if (typeof value === "number" && Number.isInteger(value)) return value;
-  if (typeof value === "string" && /^-?\d+$/.test(value.trim())) return Number(value.trim());
-  return undefined;
+  const n = typeof value === "number"
+    ? value
+    : typeof value === "string" && /^-?\d+$/.test(value.trim())
+    ? Number(value.trim())
+    : undefined;
+  return n !== undefined && Number.isSafeInteger(n) ? n : undefined;
 }
 
 /**

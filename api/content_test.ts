@@ -67,6 +67,12 @@ Deno.test("content decoding is lenient where the clients are", () => {
   assert.ok(e2 instanceof ErrorContent && e2.code === undefined);
   const c = contentFromJson({ type: "control", method: "close" });
   assert.ok(c instanceof ControlContent && c.statusCode === 1000 && !c.abnormal);
+  // Codes past 2^53 (or Infinity, as 400 digits are) count as absent, so decoding round-trips.
+  const big = contentFromJson({ type: "control", method: "close", status_code: "9".repeat(400) });
+  assert.ok(big instanceof ControlContent && big.statusCode === 1000);
+  assert.deepEqual(unpackContent(big.pack()).toJson(), big.toJson());
+  const e3 = contentFromJson({ type: "error", text: "x", code: 2 ** 53 });
+  assert.ok(e3 instanceof ErrorContent && e3.code === undefined);
   const b = contentFromJson({ type: "binary" });
   assert.ok(b instanceof BinaryContent);
   assert.deepEqual(b.headers, {});
