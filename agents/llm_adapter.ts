@@ -108,6 +108,11 @@ export interface LLMAdapter {
   readonly provider: string;
   /** A display name. */
   readonly friendlyName: string;
+  /**
+   * True when any model name may be asked for (the provider decides); false when only
+   * {@linkcode listModels} are (`turn.start` with another is rejected with `unknown_model`).
+   */
+  readonly acceptsAnyModel?: boolean;
   /** The model used when a turn names none. */
   defaultModel(): string;
   /** The models this adapter offers (`models.response`). */

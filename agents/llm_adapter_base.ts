@@ -95,7 +95,10 @@ export interface LLMAdapterBaseOptions {
   maxRounds?: number;
   /** Tool results shown to the model (default: a {@linkcode ToolResponseAdapter}). */
   toolResponseAdapter?: ToolResponseAdapter;
-  /** The models to offer (default: just the default model). */
+  /**
+   * The models to offer. Given, only these may be asked for; absent, any model name is passed to
+   * the provider and {@linkcode LLMAdapterBase.listModels} lists the default model.
+   */
   models?: readonly LLMModelInfo[];
 }
 
@@ -142,6 +145,8 @@ export abstract class LLMAdapterBase implements LLMAdapter {
   abstract readonly friendlyName: string;
   /** How tool results are shown to the model. */
   readonly toolResponseAdapter: ToolResponseAdapter;
+  /** True when no model list was configured: any model name goes to the provider. */
+  readonly acceptsAnyModel: boolean;
   readonly #model: string;
   readonly #maxRetries: number;
   readonly #baseDelay: number;
@@ -161,6 +166,7 @@ export abstract class LLMAdapterBase implements LLMAdapter {
     this.#maxRounds = options.maxRounds ?? 64;
     this.toolResponseAdapter = options.toolResponseAdapter ?? new ToolResponseAdapter();
     this.#models = options.models;
+    this.acceptsAnyModel = options.models === undefined;
   }
 
   /** The default model. */

@@ -31,3 +31,7 @@ export * from "./llm_adapter_base.ts";
 export * from "./agent_event_reader.ts";
 export * from "./scripted_llm_adapter.ts";
 export * from "./thread_storage.ts";
+export * from "./channel.ts";
+export * from "./llm_agent_process.ts";
+export * from "./agent_supervisor.ts";
+export * from "./messaging_chat_channel.ts";
