@@ -11,9 +11,11 @@ import {
   agentMessage,
   AgentSupervisor,
   type AgentSupervisorOptions,
+  ChatClientError,
   LLMError,
   MemoryThreadStorageRepository,
   MessagingChatChannel,
+  MessagingChatClient,
   ScriptedLLMAdapter,
   type ScriptedModel,
   type SessionItem,
@@ -357,6 +359,45 @@ Deno.test("chat agent: queued turns run in order; a restarted agent replays the 
     await alice.room.dispose();
     await agent.close();
     await close();
+    await server.close();
+  }
+});
+
+Deno.test("MessagingChatClient: threads, streamed turn events, steering, listing and replay", async () => {
+  const server = await startTestServer();
+  const agent = await startAgent(server, "client");
+  const room = await server.connect("client", "bob");
+  const chat = await MessagingChatClient.connect({ room, agentName: "helper" });
+  try {
+    const thread = await chat.startThread("notes");
+    const turn = await chat.startTurn(thread, "slow");
+    const kinds: string[] = [];
+    let steered = false;
+    for await (const event of turn.events) {
+      kinds.push(event.type.replace("meshagent.agent.", ""));
+      if (!steered && kinds.includes("text_content.delta")) {
+        steered = true;
+        await turn.steer("and more");
+      }
+    }
+    const done = await turn.done;
+    assert.equal(done.error, undefined);
+    assert.ok(kinds.includes("turn.started") && kinds.at(-1) === "turn.ended", kinds.join(","));
+    assert.ok(kinds.includes("turn.steered"), "the steer was applied between rounds");
+    assert.match(done.text, /one two three .*I have seen: slow \| and more/s);
+    const { threads, total } = await chat.listThreads();
+    assert.equal(total, 1);
+    assert.equal(threads[0].name, "notes");
+    const replayed = await chat.openThread(thread);
+    assert.ok(replayed.some((m) => m.type === "meshagent.agent.turn.start"));
+    await assert.rejects(
+      chat.startTurn(thread, "x", { provider: "nobody" }),
+      (e) => e instanceof ChatClientError && e.code === "unknown_provider",
+    );
+  } finally {
+    chat.close();
+    await room.dispose();
+    await agent.close();
     await server.close();
   }
 });

@@ -35,3 +35,4 @@ export * from "./channel.ts";
 export * from "./llm_agent_process.ts";
 export * from "./agent_supervisor.ts";
 export * from "./messaging_chat_channel.ts";
+export * from "./messaging_chat_client.ts";
