@@ -191,3 +191,15 @@ export function packedDataFrame(
   if (extra > 0) frame.set(payload!, 20 + written);
   return frame;
 }
+
+/**
+ * Writes a message id given exactly as a bigint (any 64-bit value) as 8 big-endian bytes.
+ *
+ * @param out The frame.
+ * @param offset Where the id goes (0).
+ * @param id The id, from 0 to 2^64-1.
+ */
+export function writeBigId(out: Uint8Array, offset: number, id: bigint): void {
+  writeUint32(out, offset, Number((id >> 32n) & 0xffff_ffffn));
+  writeUint32(out, offset + 4, Number(id & 0xffff_ffffn));
+}

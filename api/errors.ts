@@ -99,6 +99,43 @@ export class ProtocolError extends RoomError {
 }
 
 /**
+ * A message whose id is 2^53 or more: a valid 64-bit id on the wire, but past the largest id
+ * a JavaScript number holds exactly, so it cannot be answered by number. The `Protocol`
+ * answers such a request itself with an `error` response that carries the
+ * same 8 id bytes (see `messageId`), and drops the message's data packets.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { UnsupportedMessageIdError } from "@meshagent/api";
+ * const err = new UnsupportedMessageIdError(2n ** 64n - 1n, "room.invoke_tool");
+ * assert(err.messageId === 18446744073709551615n && err.code === 1002);
+ * ```
+ */
+export class UnsupportedMessageIdError extends ProtocolError {
+  /** The message's id, exactly. */
+  readonly messageId: bigint;
+  /** The message's type. */
+  readonly messageType: string;
+
+  /**
+   * Creates the value.
+   *
+   * @param messageId The id, exactly.
+   * @param messageType The message type.
+   */
+  constructor(messageId: bigint, messageType: string) {
+    super(
+      `message id ${messageId} is beyond 2^53-1, the largest message id this side supports ` +
+        "(the official clients count their ids up from 0)",
+    );
+    this.name = "UnsupportedMessageIdError";
+    this.messageId = messageId;
+    this.messageType = messageType;
+  }
+}
+
+/**
  * The connection closed (or was never open) while something still waited on it.
  *
  * @example

@@ -1,4 +1,4 @@
-import { ProtocolError } from "./errors.ts";
+import { ProtocolError, UnsupportedMessageIdError } from "./errors.ts";
 import {
   allocFrame,
   decodeType,
@@ -71,10 +71,35 @@ export interface PacketAssemblerOptions {
 }
 
 /**
+ * [impl] An incomplete message expected to be bigger than this is kept in a resizable
+ * `ArrayBuffer`: V8 maps those pages for the buffer alone and unmaps them when it is freed, so
+ * the memory goes back to the system at once. Smaller ones use an ordinary buffer (the allocator's
+ * heap, cheaper to make, but not always returned to the system: see bench/README.md).
+ */
+const PAGED_FROM = 256 * 1024;
+/** The high 32 bits of the smallest id a JavaScript number does not hold exactly (2^53). */
+const UNSAFE_HIGH = 0x20_0000;
+
+function idText(high: number, low: number): string {
+  return high < UNSAFE_HIGH
+    ? String(high * 0x1_0000_0000 + low)
+    : String((BigInt(high) << 32n) | BigInt(low));
+}
+
+/**
  * Joins incoming WebSocket frames back into protocol messages. It expects a header packet, then
  * data packets 1..N of the same message id; any other order is a {@linkcode ProtocolError}, after
  * which the assembler waits for the next header packet. Pushed frames must not be modified
- * afterwards: a completed message's data may be a view into its frame.
+ * afterwards: a message of one data packet may be a view into its frame.
+ *
+ * The data of a message of several packets is copied into a buffer of the assembler's own as it
+ * arrives, so no frame (nor the socket read buffer a frame may be a view into) is kept while a
+ * message is incomplete, and {@linkcode PacketAssembler.discard} gives that memory back at once.
+ * The data of a big message (over 256 KiB) is then a view of a resizable `ArrayBuffer` (see
+ * `PAGED_FROM`), which every web and Deno API tried accepts like any other buffer.
+ *
+ * A header packet with an id of 2^53 or more throws {@linkcode UnsupportedMessageIdError}; the
+ * message's data packets are then skipped.
  *
  * @example
  * ```ts
@@ -90,13 +115,20 @@ export interface PacketAssemblerOptions {
  */
 export class PacketAssembler {
   readonly #max: number;
-  #id = -1;
+  #busy = false;
+  /** The message is skipped (its id is out of range): its data packets are only counted. */
+  #skip = false;
+  #high = 0;
+  #low = 0;
   #type = "";
   #expected = 0;
   #next = 0;
-  #parts: Uint8Array[] = [];
+  /** The data so far (from 0 to #size), in #pages when paged. */
+  #buffer: Uint8Array | null = null;
+  #pages: ArrayBuffer | null = null;
   #size = 0;
   #dropped = 0;
+  #started = 0;
 
   /**
    * Creates the value.
@@ -108,7 +140,7 @@ export class PacketAssembler {
 
   /** True while a message has been started and not yet completed. */
   get busy(): boolean {
-    return this.#id >= 0;
+    return this.#busy;
   }
 
   /** How many incomplete messages were dropped because a new header packet cut them off. */
@@ -116,48 +148,86 @@ export class PacketAssembler {
     return this.#dropped;
   }
 
+  /** The data bytes held for the incomplete message (0 when there is none). */
+  get bufferedBytes(): number {
+    return this.#size;
+  }
+
+  /**
+   * How many messages of one or more data packets have been started (a count that changes with
+   * every such header packet: a caller can tell a new incomplete message from an old one).
+   */
+  get messagesStarted(): number {
+    return this.#started;
+  }
+
+  /** Drops the incomplete message, if any, and frees its buffer now (not at the next GC). */
+  discard(): void {
+    this.#reset();
+  }
+
   /**
    * Takes one frame.
    *
    * @param frame The frame bytes.
    * @returns The completed message, or `null` when more packets are needed.
-   * @throws {ProtocolError} On a malformed or out-of-order packet, or a message over the limit.
+   * @throws {ProtocolError} On a malformed or out-of-order packet, or a message over the limit;
+   *   {@linkcode UnsupportedMessageIdError} on a header packet with an id of 2^53 or more.
    */
   push(frame: Uint8Array): ProtocolMessage | null {
     if (frame.length < 12) {
       this.#reset();
       throw new ProtocolError(`packet of ${frame.length} bytes is shorter than 12`);
     }
-    const id = readUint32(frame, 0) * 0x1_0000_0000 + readUint32(frame, 4);
+    const high = readUint32(frame, 0);
+    const low = readUint32(frame, 4);
     const index = readUint32(frame, 8);
     if (index === 0) {
       // A header packet always starts a new message. One that arrives while another message is
       // still incomplete drops the incomplete one (as the official clients do) and is counted.
-      if (this.busy) this.#dropped++;
+      if (this.#busy) this.#dropped++;
       this.#reset();
-      return this.#startHeader(id, frame);
+      return this.#startHeader(high, low, frame);
     }
-    if (!this.busy) {
+    if (!this.#busy) {
       throw new ProtocolError(`data packet ${index} arrived without a header packet`);
     }
-    if (id !== this.#id || index !== this.#next) {
-      const expected = `packet ${this.#next} of message ${this.#id}`;
+    if (high !== this.#high || low !== this.#low || index !== this.#next) {
+      const expected = `packet ${this.#next} of message ${idText(this.#high, this.#low)}`;
       this.#reset();
-      throw new ProtocolError(`expected ${expected}, got packet ${index} of message ${id}`);
+      throw new ProtocolError(
+        `expected ${expected}, got packet ${index} of message ${idText(high, low)}`,
+      );
+    }
+    this.#next++;
+    const last = index === this.#expected;
+    if (this.#skip) {
+      if (last) this.#reset();
+      return null;
     }
     const part = frame.subarray(12);
-    this.#size += part.length;
-    if (this.#size > this.#max) {
+    const size = this.#size + part.length;
+    if (size > this.#max) {
       this.#reset();
       throw new ProtocolError(`message exceeds the limit of ${this.#max} bytes`);
     }
-    this.#parts.push(part);
-    this.#next++;
-    if (index === this.#expected) return this.#finish();
-    return null;
+    if (last && this.#buffer === null) {
+      // No copy: nothing was held (one data packet, or the others were empty), so the data may
+      // be a view into the frame, which is owned by the assembler once pushed (WebSocket
+      // implementations hand out a fresh buffer per frame).
+      const message = { id: high * 0x1_0000_0000 + low, type: this.#type, data: part };
+      this.#reset();
+      return message;
+    }
+    if (part.length > 0) {
+      if (this.#buffer === null || size > this.#buffer.length) this.#grow(size, part.length, index);
+      this.#buffer!.set(part, this.#size);
+      this.#size = size;
+    }
+    return last ? this.#finish() : null;
   }
 
-  #startHeader(id: number, frame: Uint8Array): ProtocolMessage | null {
+  #startHeader(high: number, low: number, frame: Uint8Array): ProtocolMessage | null {
     if (frame.length < 16) {
       throw new ProtocolError(`header packet of ${frame.length} bytes is shorter than 16`);
     }
@@ -168,46 +238,88 @@ export class PacketAssembler {
     } catch {
       throw new ProtocolError("message type is not valid UTF-8");
     }
-    if (count === 0) return { id, type, data: new Uint8Array(0) };
     // Each data packet carries at least one byte, so the count bounds the size from below.
     if (count > this.#max) {
       throw new ProtocolError(
         `message of ${count} packets exceeds the limit of ${this.#max} bytes`,
       );
     }
-    this.#id = id;
-    this.#type = type;
-    this.#expected = count;
-    this.#next = 1;
+    if (count > 0) {
+      this.#busy = true;
+      this.#high = high;
+      this.#low = low;
+      this.#type = type;
+      this.#expected = count;
+      this.#next = 1;
+      this.#started++;
+    }
+    if (high >= UNSAFE_HIGH) {
+      this.#skip = count > 0;
+      throw new UnsupportedMessageIdError((BigInt(high) << 32n) | BigInt(low), type);
+    }
+    if (count === 0) return { id: high * 0x1_0000_0000 + low, type, data: new Uint8Array(0) };
     return null;
   }
 
-  #finish(): ProtocolMessage {
-    const parts = this.#parts;
-    let data: Uint8Array;
-    if (parts.length === 1) {
-      // No copy: a frame is owned by the assembler once pushed (WebSocket implementations hand
-      // out a fresh buffer per frame), so the data may be a view into it.
-      data = parts[0];
+  /** Makes room for `size` bytes, `part` of them arriving in data packet `index`. */
+  #grow(size: number, part: number, index: number): void {
+    const current = this.#buffer;
+    // The first guess is the rest of the message at this packet's size: exact for the official
+    // clients, whose data packets all have the same size but the last.
+    const capacity = Math.min(
+      this.#max,
+      current === null
+        ? Math.max(size, this.#size + (this.#expected - index + 1) * part)
+        : Math.max(size, current.length * 2),
+    );
+    let buffer: Uint8Array;
+    if (capacity > PAGED_FROM) {
+      // Resizable only to be cut to the exact size at the end; V8 reserves `maxByteLength`.
+      const pages = new ArrayBuffer(capacity, { maxByteLength: capacity });
+      buffer = new Uint8Array(pages);
+      if (current !== null) buffer.set(current.subarray(0, this.#size));
+      this.#pages?.transferToFixedLength(0); // frees the old pages now
+      this.#pages = pages;
     } else {
-      data = new Uint8Array(this.#size);
-      let offset = 0;
-      for (const p of parts) {
-        data.set(p, offset);
-        offset += p.length;
-      }
+      buffer = new Uint8Array(capacity);
+      if (current !== null) buffer.set(current.subarray(0, this.#size));
     }
-    const message = { id: this.#id, type: this.#type, data };
+    this.#buffer = buffer;
+  }
+
+  #finish(): ProtocolMessage {
+    const size = this.#size;
+    const buffer = this.#buffer!;
+    const pages = this.#pages;
+    let data: Uint8Array;
+    if (pages !== null) {
+      pages.resize(size);
+      data = new Uint8Array(pages, 0, size);
+      this.#pages = null; // handed out with the message: #reset must not free it
+    } else if (size === buffer.length) {
+      data = buffer;
+    } else if (size >= buffer.length - (buffer.length >>> 3)) {
+      data = buffer.subarray(0, size); // the guess was a little high (a short last packet)
+    } else {
+      data = buffer.slice(0, size);
+    }
+    const message = { id: this.#high * 0x1_0000_0000 + this.#low, type: this.#type, data };
     this.#reset();
     return message;
   }
 
   #reset(): void {
-    this.#id = -1;
+    // Detaching frees the pages now; an ordinary buffer is left to the GC.
+    this.#pages?.transferToFixedLength(0);
+    this.#pages = null;
+    this.#buffer = null;
+    this.#busy = false;
+    this.#skip = false;
+    this.#high = 0;
+    this.#low = 0;
     this.#type = "";
     this.#expected = 0;
     this.#next = 0;
-    this.#parts = [];
     this.#size = 0;
   }
 }

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import {
   encodePackets,
+  MAX_MESSAGE_ID,
   PACKET_DATA_SIZE,
   PacketAssembler,
   type ProtocolMessage,
 } from "./framing.ts";
-import { ProtocolError } from "./errors.ts";
+import { ProtocolError, UnsupportedMessageIdError } from "./errors.ts";
 
 function roundTrip(message: ProtocolMessage): ProtocolMessage {
   const assembler = new PacketAssembler({ maxMessageSize: 16 * 1024 * 1024 });
@@ -137,4 +138,103 @@ Deno.test("framing decodes types of the same length apart, and the same type aga
     frames[0].fill(0x41, 16);
     assert.equal(assembler.push(frames[1])?.type, type);
   }
+});
+
+/** A header packet with the given 8 id bytes (as a bigint) and packet count. */
+function headerWithId(id: bigint, count: number, type = "room.invoke_tool"): Uint8Array {
+  const frame = encodePackets({ id: 0, type, data: new Uint8Array(0) })[0].slice();
+  const view = new DataView(frame.buffer, frame.byteOffset);
+  view.setBigUint64(0, id);
+  view.setUint32(12, count);
+  return frame;
+}
+
+function dataWithId(id: bigint, index: number, size: number): Uint8Array {
+  const frame = new Uint8Array(12 + size);
+  const view = new DataView(frame.buffer);
+  view.setBigUint64(0, id);
+  view.setUint32(8, index);
+  return frame;
+}
+
+Deno.test("framing: an id of 2^53 or more throws UnsupportedMessageIdError with the exact id, and its data packets are skipped", () => {
+  for (const id of [2n ** 64n - 1n, 2n ** 53n, 2n ** 53n + 1n]) {
+    const assembler = new PacketAssembler();
+    assert.throws(() => assembler.push(headerWithId(id, 2)), (e: unknown) => {
+      assert.ok(e instanceof UnsupportedMessageIdError);
+      assert.equal(e.messageId, id);
+      assert.equal(e.messageType, "room.invoke_tool");
+      assert.match(e.message, new RegExp(`message id ${id} is beyond 2\\^53-1`));
+      return true;
+    });
+    assert.equal(assembler.push(dataWithId(id, 1, 1024)), null);
+    assert.equal(assembler.push(dataWithId(id, 2, 10)), null);
+    assert.equal(assembler.bufferedBytes, 0, "skipped data is not kept");
+    assert.ok(!assembler.busy);
+    // A message without data packets throws too, and the next message is read normally.
+    assert.throws(() => assembler.push(headerWithId(id, 0)), UnsupportedMessageIdError);
+    const ok = encodePackets({ id: MAX_MESSAGE_ID, type: "ok", data: bytes(2000) });
+    assert.equal(assembler.push(ok[0]), null);
+    assert.equal(assembler.push(ok[1]), null);
+    assert.equal(assembler.push(ok[2])?.id, MAX_MESSAGE_ID);
+  }
+});
+
+Deno.test("framing copies the packets of an incomplete message: frames may change, discard frees it", () => {
+  for (const size of [3000, 600 * 1024]) { // an ordinary buffer, then a paged one
+    const assembler = new PacketAssembler();
+    const data = bytes(size);
+    const frames = encodePackets({ id: 5, type: "x", data });
+    let message: ProtocolMessage | null = null;
+    const started = assembler.messagesStarted;
+    for (const frame of frames) {
+      message = assembler.push(frame);
+      frame.fill(0xee); // a socket reusing its read buffer, or a retained frame being freed
+      if (!message && frame !== frames[0]) assert.ok(assembler.bufferedBytes > 0);
+    }
+    assert.equal(assembler.messagesStarted, started + 1);
+    assert.equal(assembler.bufferedBytes, 0);
+    assert.deepEqual(message?.data, data);
+    // Its buffer holds the message and little else (a big one's pages were cut to its size).
+    const held = message!.data.buffer.byteLength;
+    assert.ok(size > 256 * 1024 ? held === size : held <= size * 1.125, `${held} for ${size}`);
+
+    // Half a message, then discard: nothing is held and the next message is read normally.
+    const again = encodePackets({ id: 6, type: "y", data });
+    for (const frame of again.slice(0, again.length >> 1)) {
+      assert.equal(assembler.push(frame), null);
+    }
+    assert.equal(assembler.bufferedBytes, ((again.length >> 1) - 1) * PACKET_DATA_SIZE);
+    assembler.discard();
+    assert.ok(!assembler.busy);
+    assert.equal(assembler.bufferedBytes, 0);
+    assert.deepEqual(roundTrip({ id: 7, type: "z", data }).data, data);
+  }
+});
+
+Deno.test("framing assembles packets of uneven sizes (the first guess of the size is wrong)", () => {
+  const assembler = new PacketAssembler({ maxMessageSize: 4 * 1024 * 1024 });
+  const parts = [
+    bytes(1),
+    bytes(100),
+    bytes(300 * 1024),
+    bytes(1),
+    bytes(2 * 1024 * 1024),
+    bytes(7),
+  ];
+  const header = headerWithId(9n, parts.length, "uneven");
+  assert.equal(assembler.push(header), null);
+  parts.forEach((part, i) => {
+    const frame = dataWithId(9n, i + 1, part.length);
+    frame.set(part, 12);
+    const message = assembler.push(frame);
+    if (i < parts.length - 1) return assert.equal(message, null);
+    const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let offset = 0;
+    for (const p of parts) {
+      all.set(p, offset);
+      offset += p.length;
+    }
+    assert.deepEqual(message?.data, all);
+  });
 });

@@ -1,5 +1,12 @@
 import { type Content, ErrorContent, unpackContent } from "./content.ts";
-import { ConnectionClosedError, ProtocolError, RequestTimeoutError, RoomError } from "./errors.ts";
+import {
+  ConnectionClosedError,
+  ErrorCode,
+  ProtocolError,
+  RequestTimeoutError,
+  RoomError,
+  UnsupportedMessageIdError,
+} from "./errors.ts";
 import {
   encodePackets,
   PACKET_DATA_SIZE,
@@ -7,7 +14,7 @@ import {
   type ProtocolMessage,
 } from "./framing.ts";
 import type { JsonObject } from "./packing.ts";
-import { headerFrame, packedDataFrame, packJson } from "./_frames.ts";
+import { headerFrame, packedDataFrame, packJson, writeBigId } from "./_frames.ts";
 
 /** The message type of every answer to a request. */
 export const RESPONSE_TYPE = "__response__";
@@ -30,8 +37,13 @@ export interface ProtocolChannel {
 
 /** Options of a {@linkcode Protocol}. */
 export interface ProtocolOptions {
-  /** The largest incoming message in bytes (default 64 MiB). */
+  /** The largest incoming message in bytes (default 64 MiB); ignored with `assembler`. */
   maxMessageSize?: number;
+  /**
+   * The assembler of incoming frames (default: a new one with `maxMessageSize`). Pass one to
+   * watch what it holds for an incomplete message (`bufferedBytes`) or to `discard` it.
+   */
+  assembler?: PacketAssembler;
   /** Data bytes per outgoing data packet (default 1024, as the official clients). */
   chunkSize?: number;
   /** The first message id this side uses (default 0). */
@@ -98,8 +110,7 @@ class Pending {
  */
 export class Protocol {
   readonly #channel: ProtocolChannel;
-  #assembler: PacketAssembler;
-  readonly #maxMessageSize?: number;
+  readonly #assembler: PacketAssembler;
   readonly #chunkSize: number;
   readonly #firstId: number;
   readonly #requestTimeout?: number;
@@ -119,8 +130,8 @@ export class Protocol {
    */
   constructor(channel: ProtocolChannel, options: ProtocolOptions = {}) {
     this.#channel = channel;
-    this.#maxMessageSize = options.maxMessageSize;
-    this.#assembler = new PacketAssembler({ maxMessageSize: options.maxMessageSize });
+    this.#assembler = options.assembler ??
+      new PacketAssembler({ maxMessageSize: options.maxMessageSize });
     this.#chunkSize = options.chunkSize ?? PACKET_DATA_SIZE;
     this.#firstId = options.firstId ?? 0;
     this.#nextId = this.#firstId;
@@ -193,7 +204,9 @@ export class Protocol {
 
   /**
    * Feeds one incoming frame. Complete messages are dispatched; malformed frames are reported to
-   * the error handler and never thrown.
+   * the error handler and never thrown. A message with an id of 2^53 or more (which a number
+   * cannot hold exactly) is answered here with an `error` response carrying the same id bytes,
+   * unless it is a response itself, and reported as {@linkcode UnsupportedMessageIdError}.
    *
    * @param frame The frame bytes.
    */
@@ -203,10 +216,25 @@ export class Protocol {
     try {
       message = this.#assembler.push(frame);
     } catch (e) {
+      if (e instanceof UnsupportedMessageIdError) this.#answerUnsupportedId(e);
       this.#reportError(e);
       return;
     }
     if (message) this.#dispatch(message);
+  }
+
+  /**
+   * [impl] Every request gets an answer: one whose id is past 2^53-1 gets an `error` response
+   * (1002) with its id written back exactly, rather than silence or a closed connection (the
+   * sender learns which request failed and the connection stays usable).
+   */
+  #answerUnsupportedId(error: UnsupportedMessageIdError): void {
+    if (error.messageType === RESPONSE_TYPE) return; // an answer is never answered
+    const content = new ErrorContent(error.message, ErrorCode.INVALID_REQUEST).pack();
+    for (const frame of encodePackets({ id: 0, type: RESPONSE_TYPE, data: content })) {
+      writeBigId(frame, 0, error.messageId);
+      this.#channel.send(frame);
+    }
   }
 
   #dispatch(message: ProtocolMessage): void {
@@ -468,6 +496,6 @@ export class Protocol {
   protected reopen(): void {
     this.#closed = false;
     this.#nextId = this.#firstId;
-    this.#assembler = new PacketAssembler({ maxMessageSize: this.#maxMessageSize });
+    this.#assembler.discard();
   }
 }

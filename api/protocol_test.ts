@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
-import { EmptyContent, JsonContent, TextContent, unpackContent } from "./content.ts";
-import { ConnectionClosedError, ProtocolError, RequestTimeoutError, RoomError } from "./errors.ts";
+import { EmptyContent, ErrorContent, JsonContent, TextContent, unpackContent } from "./content.ts";
+import {
+  ConnectionClosedError,
+  ProtocolError,
+  RequestTimeoutError,
+  RoomError,
+  UnsupportedMessageIdError,
+} from "./errors.ts";
 import { encodePackets } from "./framing.ts";
 import { packMessage, unpackMessage } from "./packing.ts";
 import { Protocol } from "./protocol.ts";
@@ -195,4 +201,41 @@ Deno.test("requestPacked refuses a header JSON cannot encode, before taking an i
   const p = new Protocol({ send: () => {}, close: () => {} });
   await assert.rejects(p.requestPacked("t", { n: 1n }), TypeError);
   assert.equal(p.nextId(), 0);
+});
+
+Deno.test("protocol answers a request with an id past 2^53-1 with an error carrying the exact id; a response with one is not answered", () => {
+  const sent: Uint8Array[] = [];
+  const errors: unknown[] = [];
+  const protocol = new Protocol({ send: (f) => sent.push(f.slice()), close: () => {} });
+  protocol.onError((e) => errors.push(e));
+  let handled = 0;
+  protocol.on("room.invoke_tool", () => void handled++);
+  const header = (id: bigint, type: string, count: number) => {
+    const frame = encodePackets({ id: 0, type, data: new Uint8Array(0) })[0].slice();
+    const view = new DataView(frame.buffer, frame.byteOffset);
+    view.setBigUint64(0, id);
+    view.setUint32(12, count);
+    return frame;
+  };
+  for (const id of [2n ** 64n - 1n, 2n ** 53n + 1n]) {
+    sent.length = 0;
+    protocol.receive(header(id, "room.invoke_tool", 1));
+    const data = new Uint8Array(12 + 8);
+    new DataView(data.buffer).setBigUint64(0, id);
+    new DataView(data.buffer).setUint32(8, 1);
+    protocol.receive(data); // its data packet is skipped
+    assert.equal(sent.length, 2, "one error response: a header and a data packet");
+    for (const frame of sent) assert.equal(new DataView(frame.buffer).getBigUint64(0), id);
+    assert.equal(new TextDecoder().decode(sent[0].subarray(16)), "__response__");
+    const content = unpackContent(sent[1].subarray(12));
+    assert.ok(content instanceof ErrorContent);
+    assert.equal(content.code, 1002);
+    assert.match(content.text, new RegExp(`message id ${id} is beyond 2\\^53-1`));
+  }
+  sent.length = 0;
+  protocol.receive(header(2n ** 60n, "__response__", 0));
+  assert.equal(sent.length, 0);
+  assert.equal(handled, 0);
+  assert.equal(errors.length, 3);
+  assert.ok(errors.every((e) => e instanceof UnsupportedMessageIdError));
 });
