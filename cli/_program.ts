@@ -53,6 +53,30 @@ export function buildProgram(output: Output, signal?: AbortSignal): Command {
       new Option("--sql-isolation <where>", "where room SQL runs: its own process, or inline")
         .choices(["process", "inline"]),
     )
+    .addOption(
+      new Option(
+        "--max-incomplete-bytes <bytes>",
+        "bytes all connections together may hold in incomplete messages (default 256 MiB)",
+      ).argParser(nonNegativeNumber("--max-incomplete-bytes")),
+    )
+    .addOption(
+      new Option(
+        "--max-connection-incomplete-bytes <bytes>",
+        "bytes one connection may hold in incomplete messages (default: max message size + 1 MiB)",
+      ).argParser(nonNegativeNumber("--max-connection-incomplete-bytes")),
+    )
+    .addOption(
+      new Option(
+        "--message-timeout <seconds>",
+        "seconds a message may take from its first packet to its last (default 120)",
+      ).argParser(nonNegativeNumber("--message-timeout")),
+    )
+    .addOption(
+      new Option(
+        "--max-connections-per-token <count>",
+        "connections open at once with the same token (default 64; 0: no limit)",
+      ).argParser(nonNegativeNumber("--max-connections-per-token")),
+    )
     .action(async (opts) => {
       await runServerCommand(
         {
@@ -62,6 +86,12 @@ export function buildProgram(output: Output, signal?: AbortSignal): Command {
           maxMessageSize: opts.maxMessageSize,
           sqlTimeout: opts.sqlTimeout,
           sqlIsolation: opts.sqlIsolation,
+          inbound: {
+            maxServerBytes: opts.maxIncompleteBytes,
+            maxConnectionBytes: opts.maxConnectionIncompleteBytes,
+            messageTimeout: opts.messageTimeout,
+            maxConnectionsPerToken: opts.maxConnectionsPerToken,
+          },
         },
         output,
         signal,

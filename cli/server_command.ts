@@ -1,4 +1,4 @@
-import { RoomServer, SERVER_VERSION } from "@meshagent/server";
+import { RoomServer, type RoomServerInboundOptions, SERVER_VERSION } from "@meshagent/server";
 import { loadServerCredentials, type ServerCredentials } from "./server_credentials.ts";
 import type { Output } from "./output.ts";
 
@@ -16,6 +16,8 @@ export interface ServerCommandOptions {
   sqlTimeout?: number;
   /** Where room SQL runs: `process` (default, isolated) or `inline` (on the event loop). */
   sqlIsolation?: "process" | "inline";
+  /** Limits on incomplete messages and on connections per token (unset fields: the defaults). */
+  inbound?: RoomServerInboundOptions;
 }
 
 /** A running server started by {@linkcode startServerCommand}. */
@@ -71,6 +73,7 @@ export async function startServerCommand(
       statementTimeoutMs: options.sqlTimeout === undefined ? undefined : options.sqlTimeout * 1000,
       isolation: options.sqlIsolation,
     },
+    inbound: options.inbound,
   });
   const url = server.url;
   const where = {

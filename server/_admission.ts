@@ -2,7 +2,7 @@ import { type ApiKey, ParticipantToken, ROOM_SUBPROTOCOL_PREFIX, TokenError } fr
 
 /** The outcome of checking a WebSocket handshake against the trusted keys (§3.7). */
 export type Admission =
-  | { ok: true; token: ParticipantToken; protocol?: string }
+  | { ok: true; token: ParticipantToken; jwt: string; protocol?: string }
   | { ok: false; status: number; text: string };
 
 const BEARER = /^bearer\s+(.+)$/i;
@@ -20,7 +20,7 @@ function deny(text: string): Admission {
  * @param url The parsed request URL.
  * @param room The (valid) room name from the path.
  * @param keys The trusted API keys by key id.
- * @returns The admitted token and the subprotocol to echo, or a status and short text.
+ * @returns The admitted token (and its JWT) and the subprotocol to echo, or a status and text.
  */
 export async function admit(
   request: Request,
@@ -71,5 +71,5 @@ export async function admit(
   if (!token.canJoinRoom(room)) {
     return deny(`forbidden: the token has no room grant for ${room}`);
   }
-  return protocol === undefined ? { ok: true, token } : { ok: true, token, protocol };
+  return protocol === undefined ? { ok: true, token, jwt } : { ok: true, token, jwt, protocol };
 }

@@ -8,6 +8,7 @@ import {
   ErrorCode,
   ErrorContent,
   type JsonObject,
+  PacketAssembler,
   packMessage,
   Protocol,
   type ProtocolMessage,
@@ -15,6 +16,7 @@ import {
   RoomError,
   unpackMessage,
 } from "@meshagent/api";
+import type { InboundLimits } from "./_inbound_limits.ts";
 import { InputStream } from "./_input_stream.ts";
 import { Participant } from "./participant.ts";
 import type { Room } from "./room.ts";
@@ -29,6 +31,8 @@ export interface ConnectionIdentity {
   role: string;
   /** The token's API scope, or null without an `api` grant. */
   scope: ApiScope | null;
+  /** The same key for the same token (per-token limits); default: the connection is its own. */
+  token?: string;
 }
 
 /** The part of a server WebSocket a connection uses (see `ServerWebSocket`). */
@@ -41,8 +45,16 @@ export interface ConnectionSocket {
   onmessage: ((event: { data: Uint8Array }) => void) | null;
   onclose: ((event: { code: number; reason: string }) => void) | null;
   onerror: ((event: Event) => void) | null;
+  /** Called after each read from the connection was parsed into frames (when supported). */
+  oninput?: (() => void) | null;
+  /** Received bytes of an incomplete WebSocket frame (when known). */
+  readonly pendingBytes?: number;
+  /** WebSocket messages received so far (when known). */
+  readonly framesReceived?: number;
   send(data: Uint8Array): void;
   close(code?: number, reason?: string): void;
+  /** Drops the connection without a closing handshake (when supported). */
+  terminate?(): void;
 }
 
 /** Limits of one connection. */
@@ -55,6 +67,8 @@ export interface ConnectionLimits {
   toolCallTimeoutMs?: number;
   /** Data bytes per outgoing data packet (default 1024, as the official clients send). */
   packetSize?: number;
+  /** The server's budgets for incomplete input and its time limit (none by default). */
+  inbound?: InboundLimits;
 }
 
 const OPEN = 1;
@@ -101,6 +115,7 @@ export function serveConnection(
   let frames = 0;
   // deno-lint-ignore prefer-const
   let participant: Participant;
+  const assembler = new PacketAssembler({ maxMessageSize: limits.maxMessageSize });
   const protocol = new Protocol({
     send(frame) {
       if (socket.readyState !== OPEN) return; // closing: the protocol learns it shortly
@@ -119,7 +134,7 @@ export function serveConnection(
         socket.close(code, reason);
       } catch { /* already closed */ }
     },
-  }, { maxMessageSize: limits.maxMessageSize, chunkSize: limits.packetSize });
+  }, { assembler, chunkSize: limits.packetSize });
 
   participant = new Participant({
     id: crypto.randomUUID(),
@@ -138,6 +153,8 @@ export function serveConnection(
   const end = () => {
     if (ended) return;
     ended = true;
+    assembler.discard(); // an incomplete message's memory goes back now, not at the next GC
+    inbound?.end();
     for (const stream of calls.values()) stream.end();
     calls.clear();
     agents.participantLeft(participant);
@@ -183,11 +200,25 @@ export function serveConnection(
     else drain.timer = setTimeout(drain.fire, DRAIN_QUIET_MS);
   };
 
+  // Incomplete input counts against the server's budgets (see _inbound_limits.ts); a connection
+  // over one drops what it holds at once and is closed after its input drained.
+  const inbound = limits.inbound?.open(
+    identity.token ?? participant.id,
+    assembler,
+    socket,
+    (code, reason) => {
+      assembler.discard();
+      closeAfterDrain(code, reason);
+    },
+  );
+  if (inbound && "oninput" in socket) socket.oninput = () => inbound.update();
+
   protocol.onError((error) => {
     // Malformed frames are ignored (never a crash). A message over the limit closes only this
     // socket with 1009. [impl] The assembler signals the limit with a ProtocolError whose text
     // says "exceeds the limit".
     if (error instanceof RoomError && /exceeds the limit/.test(error.message)) {
+      inbound?.closingForInput();
       closeAfterDrain(1009, `message too big: the limit is ${limits.maxMessageSize} bytes`);
     }
   });
@@ -452,8 +483,9 @@ export function serveConnection(
   }
 
   socket.onmessage = (e) => {
-    if (drain) return drained();
-    protocol.receive(e.data); // [impl] text frames are dropped by the socket (§1.4)
+    if (drain) drained();
+    else protocol.receive(e.data); // [impl] text frames are dropped by the socket (§1.4)
+    inbound?.update();
   };
   socket.onclose = (e) => {
     if (drain) clearTimeout(drain.timer);

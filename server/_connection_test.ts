@@ -4,12 +4,16 @@ import {
   ControlContent,
   EmptyContent,
   encodePackets,
+  ErrorContent,
   generateApiKey,
   JsonContent,
+  packMessage,
   ParticipantToken,
   RoomError,
   TextContent,
+  unpackContent,
 } from "@meshagent/api";
+import { WebSocket as WS } from "ws";
 import { sendRaw, TestClient } from "./_test_helpers.ts";
 import { RoomServer } from "./room_server.ts";
 import type { RoomToolkit } from "./room_toolkit.ts";
@@ -191,5 +195,66 @@ Deno.test("streamed input and output through a pluggable toolkit (chunks may pre
   } finally {
     await server.shutdown();
     await Deno.remove(dataDir, { recursive: true });
+  }
+});
+
+Deno.test("a request whose id is past 2^53-1 gets an error response with the same 8 id bytes", async () => {
+  const server = await startTestServer();
+  try {
+    const jwt = await server.token("ids", "a");
+    const ws = new WS(server.roomUrl("ids"), { headers: { authorization: `Bearer ${jwt}` } });
+    ws.on("error", () => {});
+    /** The frames of `__response__` messages the server sent, by their 8 id bytes. */
+    const responses = new Map<bigint, Uint8Array[]>();
+    const ready = Promise.withResolvers<void>();
+    let last = -1n;
+    ws.on("message", (data: Uint8Array) => {
+      const frame = new Uint8Array(data);
+      const view = new DataView(frame.buffer, frame.byteOffset);
+      const id = view.getBigUint64(0);
+      if (view.getUint32(8) === 0) {
+        const type = new TextDecoder().decode(frame.subarray(16));
+        if (type === "connected") ready.resolve();
+        last = type === "__response__" ? id : -1n;
+        if (last >= 0n) responses.set(id, [frame]);
+      } else if (id === last) {
+        responses.get(id)!.push(frame);
+      }
+    });
+    await ready.promise;
+    const invoke = packMessage({
+      toolkit: "queues",
+      tool: "list",
+      arguments: { type: "json", json: {} },
+    });
+    const request = (id: bigint) => {
+      const [header, ...data] = encodePackets({ id: 0, type: "room.invoke_tool", data: invoke });
+      for (const frame of [header, ...data]) {
+        new DataView(frame.buffer, frame.byteOffset).setBigUint64(0, id);
+        ws.send(frame);
+      }
+    };
+    const answer = async (id: bigint) => {
+      for (let i = 0; i < 200 && !(responses.get(id)?.length === 2); i++) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const frames = responses.get(id);
+      assert.equal(frames?.length, 2, `an answer to ${id}`);
+      return unpackContent(frames![1].subarray(12));
+    };
+    for (const id of [2n ** 64n - 1n, 2n ** 53n + 1n]) {
+      request(id);
+      const content = await answer(id);
+      assert.ok(content instanceof ErrorContent, `${id}: ${content.type}`);
+      assert.equal(content.code, 1002);
+      assert.match(content.text, new RegExp(`message id ${id} is beyond 2\\^53-1`));
+    }
+    // The connection still works, and the largest safe id is served normally.
+    request(2n ** 53n - 1n);
+    assert.ok((await answer(2n ** 53n - 1n)) instanceof JsonContent);
+    ws.close();
+    await new Promise((resolve) => ws.on("close", resolve));
+  } finally {
+    await server.close();
   }
 });

@@ -11,7 +11,18 @@
 export interface WsSocket {
   readonly readyState: number;
   readonly bufferedAmount: number;
-  readonly _socket?: { write(data: Uint8Array): boolean; readonly destroyed: boolean } | null;
+  readonly _socket?:
+    | {
+      write(data: Uint8Array): boolean;
+      readonly destroyed: boolean;
+      on?(event: "data", listener: () => void): void;
+    }
+    | null;
+  /**
+   * ws's frame parser: `_bufferedBytes` are received bytes not parsed into a frame yet (the
+   * incomplete frame), `_messageLength` the fragments so far of an incomplete fragmented message.
+   */
+  readonly _receiver?: { readonly _bufferedBytes?: number; readonly _messageLength?: number };
   send(data: Uint8Array): void;
   close(code?: number, reason?: string): void;
   terminate(): void;
@@ -62,6 +73,8 @@ export class ServerWebSocket {
   onmessage: ((event: { data: Uint8Array }) => void) | null = null;
   onclose: ((event: { code: number; reason: string }) => void) | null = null;
   onerror: ((event: Event) => void) | null = null;
+  /** Called after each chunk of bytes read from the connection was parsed into frames. */
+  oninput: (() => void) | null = null;
   /** Whether the peer answered the last ping (see {@linkcode ServerWebSocket.heartbeat}). */
   #alive = true;
   #ws: WsSocket | null = null;
@@ -69,6 +82,7 @@ export class ServerWebSocket {
   /** Frames sent this tick, not written yet, and their size as WebSocket frames. */
   #batch: Uint8Array[] = [];
   #batchBytes = 0;
+  #framesReceived = 0;
   readonly #flush = () => {
     const frames = this.#batch;
     const size = this.#batchBytes;
@@ -84,6 +98,20 @@ export class ServerWebSocket {
   /** CONNECTING (0), OPEN (1), CLOSING (2) or CLOSED (3), as in the WHATWG WebSocket. */
   get readyState(): number {
     return this.#state;
+  }
+
+  /**
+   * Bytes received and held by the frame parser that do not form a complete WebSocket message
+   * yet (an incomplete frame, or the fragments of an incomplete fragmented message).
+   */
+  get pendingBytes(): number {
+    const receiver = this.#ws?._receiver;
+    return receiver ? (receiver._bufferedBytes ?? 0) + (receiver._messageLength ?? 0) : 0;
+  }
+
+  /** How many WebSocket messages (binary or text) were received. */
+  get framesReceived(): number {
+    return this.#framesReceived;
   }
 
   /** Bytes queued for sending and not yet handed to the kernel. */
@@ -147,9 +175,12 @@ export class ServerWebSocket {
     this.#ws = ws;
     this.#state = OPEN;
     ws.on("message", (data, isBinary) => {
+      this.#framesReceived++;
       // [impl] Text frames are not part of the protocol (§1.4): dropped here.
       if (isBinary) this.onmessage?.({ data });
     });
+    // After ws's own listener (added when it took the socket): the chunk has been parsed.
+    ws._socket?.on?.("data", () => this.oninput?.());
     ws.on("pong", () => this.#alive = true);
     ws.on("error", () => this.onerror?.(new Event("error")));
     ws.on("close", (code, reason) => this.#closed(code, DECODER.decode(reason)));

@@ -2,6 +2,7 @@ import type { ApiKey } from "@meshagent/api";
 import type { FileStore } from "./file_store.ts";
 import { LocalFileStore } from "./local_file_store.ts";
 import { admit } from "./_admission.ts";
+import { InboundLimits } from "./_inbound_limits.ts";
 import { serveConnection } from "./_connection.ts";
 import {
   type HttpFront,
@@ -44,6 +45,11 @@ export interface RoomServerOptions {
   keys: readonly ApiKey[];
   /** The largest incoming message in bytes (default 16 MiB); bigger closes the socket (1009). */
   maxMessageSize?: number;
+  /**
+   * What participants may make the server hold for input they have not finished sending
+   * (incomplete messages), how long a message may take, and connections per token.
+   */
+  inbound?: RoomServerInboundOptions;
   /**
    * Seconds between server pings; a client that has not answered the previous ping when the next
    * one is due is dropped (default 30; 0 disables).
@@ -140,6 +146,41 @@ export interface RoomServerStorageOptions {
   downloadUrlTtlSeconds?: number;
 }
 
+/**
+ * Limits on incomplete input (messages whose header packet arrived and whose last data packet has
+ * not, and WebSocket frames not received whole) and on connections per token. Each one closes
+ * only the connection that passed it, with the close code below and a reason that says which
+ * limit; what that connection held is dropped at once.
+ */
+export interface RoomServerInboundOptions {
+  /**
+   * Bytes one connection may hold in incomplete input; past it: close 1009 (default
+   * `maxMessageSize` + 1 MiB). [impl] A connection assembles one message at a time, so the
+   * default is the largest message plus room for the frame after it.
+   */
+  maxConnectionBytes?: number;
+  /**
+   * Bytes all connections together may hold in incomplete input; past it, the connection of the
+   * token holding the most that holds the most is closed with 1013 "try again later" (default
+   * 256 MiB, or 4 × `maxMessageSize` if that is more). [impl] 16 largest messages arriving at
+   * once; a working client sends a message in well under a second, so this is rarely touched.
+   */
+  maxServerBytes?: number;
+  /**
+   * Seconds from a message's header packet (or a frame's first bytes) to its last packet; past
+   * it: close 1008 (default 120). [impl] A 16 MiB message then needs about 140 KB/s.
+   */
+  messageTimeout?: number;
+  /**
+   * Connections open at once with the same token (the same JWT); one more is accepted and closed
+   * at once with 1008 "too many connections" (default 64; 0: no limit). [impl] One client is one
+   * connection, so a process running a few agents, or a service joining several rooms with one
+   * token, stays far below 64, while one leaked or stolen token cannot open hundreds of sockets,
+   * each with its own send backlog and incomplete-input budget.
+   */
+  maxConnectionsPerToken?: number;
+}
+
 interface RoomEntry {
   room: Room;
   /** Sockets admitted to the room (open or opening). The room ends when this drops to 0. */
@@ -177,6 +218,7 @@ export class RoomServer {
   readonly #dataDir: string;
   readonly #maxMessageSize: number;
   readonly #maxBufferedAmount: number;
+  readonly #inbound: InboundLimits;
   readonly #packetSize: number;
   readonly #pingInterval: number;
   readonly #toolCallTimeoutMs: number;
@@ -221,6 +263,7 @@ export class RoomServer {
     this.#dataDir = options.dataDir;
     this.#maxMessageSize = options.maxMessageSize ?? 16 * 1024 * 1024;
     this.#maxBufferedAmount = options.maxBufferedAmount ?? 64 * 1024 * 1024;
+    this.#inbound = inboundLimits(options.inbound ?? {}, this.#maxMessageSize);
     this.#packetSize = options.packetSize ?? DEFAULT_PACKET_SIZE;
     this.#pingInterval = options.pingInterval ?? 30;
     this.#toolCallTimeoutMs = (options.toolCallTimeout ?? 600) * 1000;
@@ -316,27 +359,41 @@ export class RoomServer {
     if (this.#stopping) return text(503, "server shutting down");
     const admission = await admit(request, url, name, this.#keys);
     if (!admission.ok) return text(admission.status, admission.text);
+    const tokenKey = await tokenKeyOf(admission.jwt);
     if (this.#stopping) return text(503, "server shutting down");
 
     // Read what is needed from the request before upgrading: its headers are gone afterwards.
     const base = this.#publicUrl ?? `ws://${request.headers.get("host") ?? this.#hostPort()}`;
     const { socket, response } = front.upgradeWebSocket(request, { protocol: admission.protocol });
-    const entry = this.#acquire(name, base);
     const ended = Promise.withResolvers<void>();
     this.#sockets.set(socket, ended.promise);
+    const refusal = this.#inbound.connect(tokenKey);
+    if (refusal !== null) {
+      // [impl] Accepted and closed with a reason rather than refused with an HTTP status: the
+      // official clients show a close reason, and only the status line of a refusal.
+      socket.onopen = () => socket.close(1008, refusal);
+      socket.onclose = () => {
+        this.#sockets.delete(socket);
+        ended.resolve();
+      };
+      return response;
+    }
+    const entry = this.#acquire(name, base);
     const token = admission.token;
     serveConnection(
       socket,
       entry.room,
-      { name: token.name, role: token.role, scope: token.apiScope },
+      { name: token.name, role: token.role, scope: token.apiScope, token: tokenKey },
       {
         maxMessageSize: this.#maxMessageSize,
         maxBufferedAmount: this.#maxBufferedAmount,
         toolCallTimeoutMs: this.#toolCallTimeoutMs,
         packetSize: this.#packetSize,
+        inbound: this.#inbound,
       },
       (_participant: Participant) => {
         this.#sockets.delete(socket);
+        this.#inbound.disconnect(tokenKey);
         this.#release(name, entry);
         ended.resolve();
       },
@@ -434,6 +491,7 @@ export class RoomServer {
     // Peers that did not finish the closing handshake in time are cut off.
     for (const socket of this.#sockets.keys()) socket.terminate();
     await this.#front?.close();
+    this.#inbound.close();
     // Rooms whose sockets did not close in time still end now.
     for (const [name, entry] of this.#rooms) {
       this.#rooms.delete(name);
@@ -449,6 +507,42 @@ export class RoomServer {
 
 function text(status: number, body: string): Response {
   return new Response(body, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
+}
+
+/**
+ * [impl] The same token is the same JWT: a participant holds a token, and whoever can mint new
+ * ones holds the API key. Kept as a SHA-256, not as the (possibly long) token itself.
+ */
+async function tokenKeyOf(jwt: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(jwt));
+  return new Uint8Array(digest).toBase64();
+}
+
+/** The inbound limits from the server's options (seconds → ms; unset → the defaults). */
+function inboundLimits(options: RoomServerInboundOptions, maxMessageSize: number): InboundLimits {
+  const check = (key: keyof RoomServerInboundOptions, value: number, min: number) => {
+    if (!(value >= min) || !Number.isFinite(value)) {
+      throw new RangeError(`inbound.${key} must be a finite number >= ${min}, got ${value}`);
+    }
+    return value;
+  };
+  const MiB = 1024 * 1024;
+  return new InboundLimits({
+    maxConnectionBytes: check(
+      "maxConnectionBytes",
+      options.maxConnectionBytes ?? maxMessageSize + MiB,
+      1,
+    ),
+    maxServerBytes: check(
+      "maxServerBytes",
+      options.maxServerBytes ?? Math.max(256 * MiB, 4 * maxMessageSize),
+      1,
+    ),
+    messageTimeoutMs: check("messageTimeout", options.messageTimeout ?? 120, 0.001) * 1000,
+    maxConnectionsPerToken: Math.floor(
+      check("maxConnectionsPerToken", options.maxConnectionsPerToken ?? 64, 0),
+    ),
+  });
 }
 
 /** The front's limits from the server's HTTP options (seconds → ms; unset → the front's). */

@@ -8,6 +8,8 @@ const CLI = new URL("../../cli/main.ts", import.meta.url).pathname;
 export interface ServerProcess {
   /** `http://127.0.0.1:<port>`. */
   url: string;
+  /** The process id. */
+  pid: number;
   /** The WebSocket URL of a room. */
   roomUrl(room: string): string;
   /** The `ma-…` key from the banner. */
@@ -23,17 +25,19 @@ export interface ServerProcess {
  *
  * @param dataDir The data folder (reuse it to restart on the same data).
  * @param timeoutMs How long to wait for the banner.
+ * @param flags More `meshagent server` flags.
  */
 export async function startServerProcess(
   dataDir: string,
   timeoutMs = 30_000,
+  flags: string[] = [],
 ): Promise<ServerProcess> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(Deno.env.toObject())) {
     if (!k.startsWith("MESHAGENT_")) env[k] = v;
   }
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, "server", "--port", "0", "--data-dir", dataDir],
+    args: ["run", "-A", CLI, "server", "--port", "0", "--data-dir", dataDir, ...flags],
     stdout: "piped",
     stderr: "inherit",
     clearEnv: true,
@@ -69,6 +73,7 @@ export async function startServerProcess(
   const base = url;
   return {
     url: base,
+    pid: child.pid,
     apiKey: key,
     roomUrl: (room) => `${base.replace(/^http/, "ws")}/rooms/${room}`,
     async token(room, name, api) {
