@@ -19,6 +19,7 @@ import {
   RoomError,
   unpackContent,
   unpackMessage,
+  UnsupportedMessageIdError,
 } from "@meshagent/api";
 import { type ConnectionSocket, serveConnection } from "./_connection.ts";
 import { developerToolkit } from "./developer_toolkit.ts";
@@ -46,6 +47,10 @@ class MemorySocket implements ConnectionSocket {
   onclose: ((event: { code: number; reason: string }) => void) | null = null;
   onerror: ((event: Event) => void) | null = null;
   readonly received: ProtocolMessage[] = [];
+  /** Ids past 2^53-1 (as decimal text) that got a `__response__`. */
+  readonly bigAnswers = new Set<string>();
+  /** What was wrong with the frames the server sent. */
+  readonly problems: string[] = [];
   /** The close code the server chose, if it closed the socket. */
   serverClose: number | null = null;
   readonly #assembler = new PacketAssembler({ maxMessageSize: 1 << 30 });
@@ -55,7 +60,12 @@ class MemorySocket implements ConnectionSocket {
     try {
       message = this.#assembler.push(data);
     } catch (e) {
-      throw new FuzzFinding("the server sent a malformed frame", { cause: e });
+      if (e instanceof UnsupportedMessageIdError) {
+        if (e.messageType === "__response__") this.bigAnswers.add(e.messageId.toString());
+      } else {
+        this.problems.push(`the server sent a malformed frame: ${e}`);
+      }
+      return;
     }
     if (message) this.received.push(message);
   }
@@ -182,6 +192,18 @@ function mayWait(type: string, header: unknown, room: Room): boolean {
   return type === "room.list_toolkits" && typeof h.timeout === "number" && h.timeout > 0;
 }
 
+/** The id a step asks for: a safe integer, or decimal text of any 64-bit id; else none. */
+function stepId(value: FuzzValue | undefined): bigint | null {
+  if (typeof value === "number" && Number.isSafeInteger(value) && value >= 0) {
+    return BigInt(value);
+  }
+  if (typeof value === "string" && /^\d{1,20}$/.test(value)) {
+    const id = BigInt(value);
+    if (id < 2n ** 64n) return id;
+  }
+  return null;
+}
+
 /** Replaces `$self` / `$other` strings with the participants' ids. */
 function bindIds(value: unknown, ids: Record<string, string>): unknown {
   if (typeof value === "string") return ids[value] ?? value;
@@ -221,7 +243,8 @@ function checkOutput(socket: MemorySocket, who: string): void {
 
 interface StepResult {
   socket: MemorySocket;
-  answerable: Set<number>;
+  /** Request ids (decimal text) that must get an answer. */
+  answerable: Set<string>;
 }
 
 /** Options of {@linkcode connectionTarget}. */
@@ -321,16 +344,19 @@ export function connectionTarget(options: ConnectionTargetOptions = {}): FuzzTar
               } else {
                 data = packMessage(header as JsonObject, bytesOf(raw.payload));
               }
-              const id = nextId[who]++;
+              const id = stepId(raw.id) ?? BigInt(nextId[who]++);
               const split = typeof raw.split === "number" && raw.split >= 1 && raw.split <= 65536
                 ? Math.floor(raw.split)
                 : 1024;
               let delivered = true;
-              for (const frame of encodePackets({ id, type, data }, split)) {
-                delivered = sent[who].socket.deliver(frame) && delivered;
+              for (const frame of encodePackets({ id: 0, type, data }, split)) {
+                // Any 64-bit id, also past 2^53-1 where a number cannot hold it.
+                const withId = frame.slice();
+                new DataView(withId.buffer).setBigUint64(0, id);
+                delivered = sent[who].socket.deliver(withId) && delivered;
               }
               if (delivered && !FIRE_AND_FORGET.has(type) && !mayWait(type, header, room)) {
-                sent[who].answerable.add(id);
+                sent[who].answerable.add(id.toString());
               }
               if (raw.wait === true) await settle(tracker, sockets, 200);
             }
@@ -354,14 +380,18 @@ export function connectionTarget(options: ConnectionTargetOptions = {}): FuzzTar
             );
           }
           if (tracker.problems.length > 0) throw new FuzzFinding(tracker.problems.join("\n"));
-          sockets.forEach((s, i) => checkOutput(s, `participant ${i}`));
+          sockets.forEach((s, i) => {
+            if (s.problems.length > 0) throw new FuzzFinding(s.problems.join("\n"));
+            checkOutput(s, `participant ${i}`);
+          });
           // Every request gets an answer or a close (once nothing runs that may still answer).
           if (runningAtClose === 0) {
             for (const { socket, answerable } of sent) {
               if (socket.serverClose !== null) continue;
               for (const m of socket.received) {
-                if (m.type === "__response__") answerable.delete(m.id);
+                if (m.type === "__response__") answerable.delete(String(m.id));
               }
+              for (const id of socket.bigAnswers) answerable.delete(id);
               if (answerable.size > 0) {
                 throw new FuzzFinding(`requests ${[...answerable]} got no answer and no close`);
               }

@@ -352,6 +352,22 @@ const CONNECTION: NastyEntry[] = [
     },
   },
   {
+    name: "message ids at the edges",
+    input: {
+      steps: [
+        { ...call("messaging", "enable", {}), id: 0 },
+        { ...call("queues", "list", {}), id: Number.MAX_SAFE_INTEGER },
+        { ...call("queues", "list", {}), id: "9007199254740992" },
+        { ...call("queues", "list", {}), id: "18446744073709551615" },
+        { type: "room.list_toolkits", header: {}, id: "9223372036854775808" },
+        { ...chunk("x", { type: "control", method: "close" }), id: "18446744073709551614" },
+        { type: "set_attributes", header: { a: 1 }, id: "18446744073709551615" },
+        { ...call("queues", "list", {}), id: 7 },
+        { ...call("queues", "list", {}), id: 7 },
+      ],
+    },
+  },
+  {
     name: "odd grants",
     input: {
       scope: { storage: { paths: [{ path: "docs/", read_only: true }] }, messaging: {} },
