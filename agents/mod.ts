@@ -40,3 +40,5 @@ export * from "./thread_schema.ts";
 export * from "./document_thread_storage.ts";
 export * from "./thread_search_toolkit.ts";
 export * from "./chat_turn_toolkit.ts";
+export * from "./queue_channel.ts";
+export * from "./toolkit_channel.ts";
