@@ -3,8 +3,11 @@
  *
  * - `@meshagent/adapters/mcp`: the tools of an MCP server (stdio or streamable HTTP) as a
  *   MeshAgent toolkit (`MCPToolkit`, `MCPTool`, `MCPClientConnection`).
+ * - `@meshagent/adapters/anthropic`: Anthropic's Messages API as an LLM adapter
+ *   (`AnthropicMessagesAdapter`); `@meshagent/adapters/anthropic/testing` has a fake Messages API
+ *   server for tests (`FakeAnthropicServer`).
  *
- * More sub-entry points follow: `./openai` and `./anthropic` (LLM adapters) and `./livekit`.
+ * More sub-entry points follow: `./openai` (LLM adapters) and `./livekit`.
  * This entry point itself exports nothing; import the sub-entry point you need.
  *
  * @example
