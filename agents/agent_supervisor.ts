@@ -40,8 +40,8 @@ export interface AgentSupervisorOptions {
   adapters: LLMAdapter | readonly LLMAdapter[];
   /** The default provider name. */
   defaultProvider?: string;
-  /** Rules every turn starts with. */
-  rules?: readonly string[];
+  /** Rules every turn starts with, or a function that makes them per turn (room rule files…). */
+  rules?: readonly string[] | ((turn: TurnRequest) => string[] | Promise<string[]>);
   /** Toolkits every turn gets. */
   toolkits?: readonly Toolkit[];
   /**
@@ -273,7 +273,10 @@ export class AgentSupervisor implements ChannelHost {
         adapters: this.#adapters,
         defaultProvider: this.#defaultProvider,
         emit: (message) => this.emit(message),
-        rules: () => [...(this.#options.rules ?? [])],
+        rules: (turn) => {
+          const rules = this.#options.rules;
+          return typeof rules === "function" ? rules(turn) : [...(rules ?? [])];
+        },
         toolkits: async (turn) => {
           const made = await this.#options.turnToolkits?.({
             ...turn,

@@ -4,6 +4,8 @@ export interface Output {
   out(line: string): void;
   /** Writes a line of diagnostics. */
   err(line: string): void;
+  /** Writes text to the results without ending the line (streamed answers); default: buffered by line. */
+  write?(text: string): void;
 }
 
 /**
@@ -18,4 +20,9 @@ export interface Output {
 export const consoleOutput: Output = {
   out: (line) => console.log(line),
   err: (line) => console.error(line),
+  write: (text) => {
+    const bytes = new TextEncoder().encode(text);
+    let offset = 0;
+    while (offset < bytes.length) offset += Deno.stdout.writeSync(bytes.subarray(offset));
+  },
 };
