@@ -42,3 +42,7 @@ export * from "./thread_search_toolkit.ts";
 export * from "./chat_turn_toolkit.ts";
 export * from "./queue_channel.ts";
 export * from "./toolkit_channel.ts";
+export * from "./mail_sender.ts";
+export * from "./smtp_mail_sender.ts";
+export * from "./mail_thread_index.ts";
+export * from "./mail_channel.ts";
