@@ -14,12 +14,29 @@ import { parseRfc822 } from "./_rfc822.ts";
 import { collectingLog, eventually } from "./testdata/eventually.ts";
 import { startSmtpSink } from "./testdata/smtp_sink.ts";
 
-/** Counts the mails of the thread and quotes the latest subject and body. */
-const model: ScriptedModel = (context) => {
+/**
+ * Counts the mails of the thread and quotes the latest subject and body; asked to introduce
+ * someone, it writes to them with new_email_thread first.
+ */
+const model: ScriptedModel = (context, { number }) => {
   const mails = context.items.filter((i) => i.kind === "user").map((i) =>
     (i as { text: string }).text
   );
   const latest = mails.at(-1) ?? "";
+  if (latest.endsWith("introduce me to carol") && number === 1) {
+    return {
+      toolCalls: [{
+        toolkit: "mail",
+        tool: "new_email_thread",
+        arguments: {
+          to: "carol@example.test",
+          subject: "Meet Ada",
+          body: "Ada would like to meet you.",
+          attachments: ["docs/ada.txt"],
+        },
+      }],
+    };
+  }
   const subject = /^Subject: (.*)$/m.exec(latest)?.[1] ?? "";
   const body = latest.split("\n\n").slice(1).join(" ");
   return { text: `Got ${mails.length} mail(s) about "${subject}": ${body}` };
@@ -241,5 +258,46 @@ Deno.test("mail agent: with the SMTP server down the turn is still stored and th
   } finally {
     await rig.close();
     await server.close();
+  }
+});
+
+Deno.test("mail agent: new_email_thread sends a new mail from the agent; the answer to it continues the thread", async () => {
+  const sink = await startSmtpSink();
+  const server = await startTestServer();
+  const rig = await start(server, "new", { smtp: { host: "127.0.0.1", port: sink.port } });
+  try {
+    await rig.producer.storage.upload("docs/ada.txt", new TextEncoder().encode("about ada"));
+    await rig.send({
+      from: "ada@example.test",
+      subject: "Intro",
+      text: "please introduce me to carol",
+      message_id: "<i1@example.test>",
+    });
+    const mails = await sink.waitFor(2);
+    const intro = mails.find((m) => m.to[0] === "carol@example.test")!;
+    const parsed = parseRfc822(intro.raw);
+    assert.equal(parsed.header("from"), ADDRESS);
+    assert.equal(parsed.header("subject"), "Meet Ada");
+    assert.equal(parsed.header("in-reply-to"), undefined);
+    assert.equal(parsed.text, "Ada would like to meet you.");
+    assert.equal(parsed.attachments[0].name, "ada.txt");
+    assert.equal(new TextDecoder().decode(parsed.attachments[0].data), "about ada");
+    // Carol answers the agent's mail: same thread
+    await rig.send({
+      from: "carol@example.test",
+      to: ADDRESS,
+      subject: "RE: Meet Ada",
+      text: "Happy to!",
+      in_reply_to: parsed.header("message-id"),
+    });
+    const all = await sink.waitFor(3);
+    const answer = parseRfc822(all[2].raw);
+    assert.deepEqual(all[2].to, ["carol@example.test"]);
+    assert.equal(answer.text, 'Got 2 mail(s) about "RE: Meet Ada": Happy to!');
+    assert.equal((await rig.repo.list()).total, 1);
+  } finally {
+    await rig.close();
+    await server.close();
+    await sink.close();
   }
 });

@@ -2,12 +2,17 @@
 // importing @meshagent/agents elsewhere does not load it).
 // @ts-types="@types/nodemailer"
 import type nodemailerModule from "nodemailer";
-import { Buffer } from "node:buffer";
+import type { Buffer as NodeBuffer } from "node:buffer";
 import { type EnvSource, readEnv } from "@meshagent/api";
 import type { MailSender, OutgoingMail } from "./mail_sender.ts";
 
 type Nodemailer = typeof nodemailerModule;
 type Transport = ReturnType<Nodemailer["createTransport"]>;
+/** The transport and Node's `Buffer` (nodemailer wants attachments as buffers). */
+interface Loaded {
+  transport: Transport;
+  toBuffer(data: Uint8Array): NodeBuffer;
+}
 
 /** Where and how to send mail over SMTP. */
 export interface SmtpOptions {
@@ -96,7 +101,7 @@ export function smtpOptionsFromEnv(env?: EnvSource): SmtpOptions {
  */
 export class SmtpMailSender implements MailSender {
   readonly #options: SmtpOptions;
-  #transport: Promise<Transport> | null = null;
+  #transport: Promise<Loaded> | null = null;
 
   /**
    * Creates the sender (nothing connects before the first mail).
@@ -112,13 +117,15 @@ export class SmtpMailSender implements MailSender {
     return `${this.#options.host ?? "localhost"}:${this.#options.port ?? 587}`;
   }
 
-  #open(): Promise<Transport> {
-    this.#transport ??= import("nodemailer").then((module) => {
+  #open(): Promise<Loaded> {
+    this.#transport ??= Promise.all([import("nodemailer"), import("node:buffer")]).then((
+      [module, { Buffer }],
+    ) => {
       const nodemailer = ((module as { default?: Nodemailer }).default ?? module) as Nodemailer;
       const o = this.#options;
       const port = o.port ?? 587;
       const timeout = o.connectionTimeoutMs ?? 15_000;
-      return nodemailer.createTransport({
+      const transport = nodemailer.createTransport({
         host: o.host ?? "localhost",
         port,
         secure: o.secure ?? port === 465,
@@ -130,6 +137,10 @@ export class SmtpMailSender implements MailSender {
         socketTimeout: o.socketTimeoutMs ?? 60_000,
         dnsTimeout: timeout,
       });
+      return {
+        transport,
+        toBuffer: (data: Uint8Array) => Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+      };
     });
     return this.#transport;
   }
@@ -141,7 +152,7 @@ export class SmtpMailSender implements MailSender {
    * @throws {Error} Naming the server and what went wrong (refused, timed out, rejected).
    */
   async send(mail: OutgoingMail): Promise<void> {
-    const transport = await this.#open();
+    const { transport, toBuffer } = await this.#open();
     try {
       await transport.sendMail({
         from: mail.from,
@@ -158,7 +169,7 @@ export class SmtpMailSender implements MailSender {
         attachments: (mail.attachments ?? []).map((a) => ({
           filename: a.name,
           contentType: a.mimeType,
-          content: Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength),
+          content: toBuffer(a.data),
         })),
       });
     } catch (e) {
@@ -170,6 +181,6 @@ export class SmtpMailSender implements MailSender {
   async close(): Promise<void> {
     const transport = this.#transport;
     this.#transport = null;
-    (await transport?.catch(() => null))?.close();
+    (await transport?.catch(() => null))?.transport.close();
   }
 }
