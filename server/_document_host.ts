@@ -3,25 +3,21 @@
 // use, checked update by update against its schema, relayed to every other subscriber, logged
 // durably before the sender's chunk is answered, and compacted into the storage file on a short
 // debounce, when the last subscriber leaves, and when the room ends.
-import * as Y from "yjs";
-import {
-  BinaryContent,
-  ErrorCode,
-  type JsonObject,
-  MeshDocument,
-  MeshDocumentError,
-  MeshSchema,
-  MeshSchemaValidationError,
-  RoomError,
-} from "@meshagent/api";
+//
+// The Yjs work (decoding, applying, checking, encoding, compacting, JSON) is the room's
+// DocumentEngine's, run by a DocumentEngineRunner in a Worker of the room's own: this side keeps
+// the files, the update log, the subscribers, the save timers and the relaying, and waits for the
+// engine asynchronously.
+import { BinaryContent, ErrorCode, type JsonObject, MeshSchema, RoomError } from "@meshagent/api";
 import type { Room } from "./room.ts";
 import type { FileStore } from "./file_store.ts";
 import { StorageError } from "./file_store.ts";
 import { decodeDocumentFile, type DocumentFile, encodeDocumentFile } from "./_document_file.ts";
 import { SyncLog } from "./_sync_log.ts";
-import { UpdateChecker } from "./_update_check.ts";
+import { DocumentEngineRunner } from "./_document_engine_runner.ts";
+import type { EngineCalls, EngineOp } from "./_document_engine.ts";
+import type { SyncToolkitOptions } from "./sync_toolkit.ts";
 
-const ROOT_NAME = "xml";
 /** [impl] How long after the first unsaved change the document file is rewritten. */
 export const SAVE_DELAY_MS = 200;
 /** [impl] Retry delay after a failed save (the log still holds every update). */
@@ -29,10 +25,17 @@ const SAVE_RETRY_MS = 2000;
 /** The folder of stored MeshSchemas (§2.5). */
 export const SCHEMAS_FOLDER = ".schemas";
 
+/** [impl] The default time limit of one piece of a room's document work (an update, a load). */
+export const DOCUMENT_TIME_LIMIT_MS = 10_000;
+/** [impl] How long a room's document worker is kept with no document loaded. */
+export const DOCUMENT_WORKER_IDLE_MS = 30_000;
+
 /** Receives the updates other subscribers made. */
 export interface DocumentSubscriber {
   /** A `{kind:"sync"}` chunk to forward (shared between subscribers: do not mutate). */
   deliver(chunk: BinaryContent): void;
+  /** The document was closed under the subscriber (it could not be loaded again): end. */
+  fail(error: RoomError): void;
 }
 
 /** How to open or create a document. */
@@ -48,63 +51,34 @@ export interface DocumentOpenOptions {
 }
 
 interface SchemaChoice {
-  schema: MeshSchema;
+  /** The normalized MeshSchema JSON. */
   json: JsonObject;
   path: string | null;
 }
 
-/** One loaded document. */
+/** One loaded document, as this side sees it (its Yjs state is in the room's engine). */
 export class HostedDocument {
   readonly path: string;
-  readonly schema: MeshSchema;
   readonly schemaJson: JsonObject;
   readonly schemaPath: string | null;
-  ydoc!: Y.Doc;
-  checker!: UpdateChecker;
-  /** The state of the last compaction, and the updates accepted since (to rebuild after a reject). */
-  baseState: Uint8Array;
-  accepted: Uint8Array[] = [];
   readonly subscribers = new Set<DocumentSubscriber>();
   readonly syncChunkHeaders: JsonObject;
-  changed = false;
   dirty = false;
   saveTimer?: ReturnType<typeof setTimeout>;
   saving?: Promise<void>;
+  /** A document file write (and the log truncation after it) in progress. */
+  writing?: Promise<void>;
+  /** Updates sent to the engine and not answered yet. */
+  applying = 0;
   /** The highest log sequence number known durable. */
   loggedSeq = 0;
   unloaded = false;
 
-  constructor(path: string, choice: SchemaChoice, state: Uint8Array, replay: Uint8Array[]) {
+  constructor(path: string, choice: SchemaChoice) {
     this.path = path;
-    this.schema = choice.schema;
     this.schemaJson = choice.json;
     this.schemaPath = choice.path;
     this.syncChunkHeaders = { kind: "sync", path };
-    this.baseState = state;
-    this.accepted = replay;
-    this.rebuild();
-  }
-
-  /** (Re)creates the Y.Doc from the last good state. */
-  rebuild(): void {
-    this.ydoc?.destroy();
-    const ydoc = new Y.Doc();
-    ydoc.get(ROOT_NAME, Y.XmlElement);
-    if (this.baseState.length) Y.applyUpdate(ydoc, this.baseState);
-    for (const u of this.accepted) Y.applyUpdate(ydoc, u);
-    ydoc.on("update", () => this.changed = true);
-    this.ydoc = ydoc;
-    this.checker = new UpdateChecker(this.schema, ydoc);
-  }
-
-  /** The document as JSON (§2.9). */
-  toJson(): JsonObject {
-    const doc = MeshDocument.fromUpdate(this.schema, Y.encodeStateAsUpdate(this.ydoc));
-    try {
-      return doc.toJson();
-    } finally {
-      doc.dispose();
-    }
   }
 }
 
@@ -120,7 +94,7 @@ export function schemaNameOf(path: string): string | undefined {
   return name.slice(dot + 1);
 }
 
-function parseSchema(json: unknown, where: string): SchemaChoice["schema"] {
+function parseSchema(json: unknown, where: string): MeshSchema {
   try {
     return MeshSchema.fromJson(json);
   } catch (e) {
@@ -135,17 +109,32 @@ function parseSchema(json: unknown, where: string): SchemaChoice["schema"] {
 export class DocumentHost {
   readonly #room: Room;
   readonly #log: SyncLog;
+  readonly #engine: DocumentEngineRunner;
   readonly #docs = new Map<string, Promise<HostedDocument>>();
+  /** The documents loaded in the engine (their loads finished). */
+  readonly #loaded = new Set<HostedDocument>();
   #closed = false;
 
-  constructor(room: Room) {
+  constructor(room: Room, options: SyncToolkitOptions = {}) {
     this.#room = room;
     this.#log = new SyncLog(room.dataDir);
+    this.#engine = new DocumentEngineRunner({
+      isolation: options.isolation ?? "worker",
+      timeLimitMs: options.timeLimitMs ?? DOCUMENT_TIME_LIMIT_MS,
+      idleMs: options.workerIdleMs ?? DOCUMENT_WORKER_IDLE_MS,
+      name: `documents of room ${room.name}`,
+      reload: () => this.#reload(),
+    });
   }
 
   /** How many documents are loaded. */
   get size(): number {
     return this.#docs.size;
+  }
+
+  /** True while the room's document worker runs. */
+  get engineRunning(): boolean {
+    return this.#engine.running;
   }
 
   #files(): Promise<FileStore> {
@@ -154,6 +143,14 @@ export class DocumentHost {
 
   #checkOpen(): void {
     if (this.#closed) throw new RoomError("the room is closing", ErrorCode.INVALID_STATE);
+  }
+
+  #call<K extends EngineOp>(
+    op: K,
+    args: EngineCalls[K]["args"],
+    priority = false,
+  ): Promise<EngineCalls[K]["result"]> {
+    return this.#engine.call(op, args, { priority });
   }
 
   /**
@@ -171,21 +168,17 @@ export class DocumentHost {
     let doc = await this.#acquire(path, options);
     // A document unloaded between its load and now is loaded again.
     while (doc.unloaded) doc = await this.#acquire(path, options);
-    let state: Uint8Array;
-    if (vector) {
-      try {
-        state = Y.encodeStateAsUpdate(doc.ydoc, vector);
-      } catch (e) {
-        this.#maybeUnload(doc);
-        throw new RoomError(`"vector" is not a Yjs state vector: ${e}`, ErrorCode.INVALID_REQUEST);
-      }
-    } else if (doc.accepted.length === 0 && doc.baseState.length > 0) {
-      state = doc.baseState; // nothing changed since the load or the last save
-    } else {
-      state = Y.encodeStateAsUpdate(doc.ydoc);
-    }
+    // Subscribed before the state is encoded: no update accepted meanwhile is missed (the engine
+    // answers in order, so the state holds every update relayed before it).
     doc.subscribers.add(subscriber);
-    return { doc, state };
+    try {
+      const state = await this.#call("encode", { path, vector });
+      if (doc.unloaded) throw new RoomError(`the document ${path} was closed`, 1006);
+      return { doc, state };
+    } catch (e) {
+      this.leave(doc, subscriber);
+      throw e;
+    }
   }
 
   /** Unsubscribes; the last subscriber out saves and unloads the document. */
@@ -195,63 +188,44 @@ export class DocumentHost {
   }
 
   /**
-   * Checks and applies a remote update, relays it to the other subscribers and logs it.
+   * Checks and applies a sync payload in the room's engine, relays it to the other subscribers
+   * and logs it.
    *
-   * @param wire The update as it came on the wire (base64 text bytes), relayed as is.
-   * @returns null when the update changed nothing; otherwise a promise that resolves once the
+   * @param wire The payload as it came on the wire (base64 text bytes of a Yjs update), relayed
+   *   as is when it is canonical base64.
+   * @returns null when the update changed nothing; otherwise `durable`, which resolves once the
    *   update is durable.
-   * @throws {RoomError} When the update is not a Yjs update (1002), breaks the schema (1002) or
-   *   depends on updates the document lacks (1006). The document is then as before.
+   * @throws {RoomError} When the payload is not base64 of a Yjs update (1002), breaks the schema
+   *   (1002), depends on updates the document lacks (1006) or took past the time limit (1009).
+   *   The document is then as before.
    */
-  apply(
+  async apply(
     doc: HostedDocument,
-    update: Uint8Array,
     wire: Uint8Array,
     from: DocumentSubscriber,
-  ): Promise<void> | null {
-    if (update.length === 0) return null;
-    doc.changed = false;
+  ): Promise<{ durable: Promise<void> } | null> {
+    if (doc.unloaded) {
+      throw new RoomError(`the document ${doc.path} was closed; reopen it`, 1006);
+    }
+    doc.applying++;
     try {
-      Y.decodeUpdate(update);
-    } catch (e) {
-      throw new MeshDocumentError(
-        `not a Yjs v1 update (${update.length} bytes): ${(e as Error).message}`,
-      );
-    }
-    let error: RoomError | null = null;
-    try {
-      Y.applyUpdate(doc.ydoc, update);
-      error = doc.checker.takeError();
-      const store = doc.ydoc.store;
-      if (!error && (store.pendingStructs !== null || store.pendingDs !== null)) {
-        error = new MeshDocumentError(
-          "the update depends on changes this document does not have; reopen the document",
-          ErrorCode.INVALID_STATE,
-        );
+      const result = await this.#call("apply", { path: doc.path, wire });
+      if (doc.unloaded) {
+        throw new RoomError(`the document ${doc.path} was closed; reopen it`, 1006);
       }
-    } catch (e) {
-      error = e instanceof RoomError
-        ? e
-        : new MeshDocumentError(`the update could not be applied: ${(e as Error).message}`);
+      if (!result.changed) return null;
+      const chunk = new BinaryContent(result.wire ?? wire, doc.syncChunkHeaders);
+      for (const s of doc.subscribers) if (s !== from) s.deliver(chunk);
+      this.#markDirty(doc);
+      const durable = this.#log.append(doc.path, result.update).then((seq) => {
+        if (seq > doc.loggedSeq) doc.loggedSeq = seq;
+      });
+      return { durable };
+    } finally {
+      doc.applying--;
+      // The sender may have left while its update was in the engine.
+      this.#maybeUnload(doc);
     }
-    if (error) {
-      doc.rebuild();
-      if (error instanceof MeshSchemaValidationError) {
-        throw new RoomError(
-          `the update breaks the document's schema: ${error.message}`,
-          error.code,
-        );
-      }
-      throw error;
-    }
-    if (!doc.changed) return null;
-    doc.accepted.push(update);
-    const chunk = new BinaryContent(wire, doc.syncChunkHeaders);
-    for (const s of doc.subscribers) if (s !== from) s.deliver(chunk);
-    this.#markDirty(doc);
-    return this.#log.append(doc.path, update).then((seq) => {
-      if (seq > doc.loggedSeq) doc.loggedSeq = seq;
-    });
   }
 
   /**
@@ -270,7 +244,7 @@ export class DocumentHost {
       throw new RoomError(`the document ${path} exists already`, ErrorCode.ALREADY_EXISTS);
     }
     const choice = await this.#resolveSchema(path, null, schema, schemaPath);
-    const state = buildState(choice.schema, json);
+    const state = await this.#call("build", { schema: choice.json, json });
     await this.#write(path, choice, state, false);
   }
 
@@ -278,13 +252,13 @@ export class DocumentHost {
   async describe(path: string): Promise<JsonObject> {
     const doc = await this.#acquire(path, { create: false });
     try {
-      return doc.toJson();
+      return await this.#call("toJson", { path });
     } finally {
       this.#maybeUnload(doc);
     }
   }
 
-  /** Saves every document, closes the log. */
+  /** Saves every document, stops the room's engine, closes the log. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -293,10 +267,11 @@ export class DocumentHost {
       if (r.status !== "fulfilled") continue;
       await this.#save(r.value);
       clearTimeout(r.value.saveTimer);
-      r.value.ydoc.destroy();
       r.value.unloaded = true;
     }
     this.#docs.clear();
+    this.#loaded.clear();
+    this.#engine.close();
     this.#log.close();
   }
 
@@ -323,26 +298,28 @@ export class DocumentHost {
     return info !== undefined;
   }
 
-  async #load(path: string, options: DocumentOpenOptions): Promise<HostedDocument> {
-    const store = await this.#files();
-    let file: DocumentFile | null = null;
-    if (await this.#stored(path)) {
-      let bytes: Uint8Array;
-      try {
-        bytes = await store.readFile(path);
-      } catch (e) {
-        if (!(e instanceof StorageError && e.code === ErrorCode.STORAGE_NOT_FOUND)) throw e;
-        bytes = new Uint8Array(0);
-      }
-      try {
-        file = decodeDocumentFile(bytes);
-      } catch (e) {
-        throw new RoomError(
-          `${path} is not a MeshAgent document: ${(e as Error).message}`,
-          ErrorCode.INVALID_REQUEST,
-        );
-      }
+  /** The stored file of a document; null when there is none. */
+  async #readFile(path: string): Promise<DocumentFile | null> {
+    if (!await this.#stored(path)) return null;
+    let bytes: Uint8Array;
+    try {
+      bytes = await (await this.#files()).readFile(path);
+    } catch (e) {
+      if (!(e instanceof StorageError && e.code === ErrorCode.STORAGE_NOT_FOUND)) throw e;
+      bytes = new Uint8Array(0);
     }
+    try {
+      return decodeDocumentFile(bytes);
+    } catch (e) {
+      throw new RoomError(
+        `${path} is not a MeshAgent document: ${(e as Error).message}`,
+        ErrorCode.INVALID_REQUEST,
+      );
+    }
+  }
+
+  async #load(path: string, options: DocumentOpenOptions): Promise<HostedDocument> {
+    const file = await this.#readFile(path);
     const logged = this.#log.read(path);
     if (!file) {
       // A log without a file: the file was deleted through storage. The log is stale.
@@ -356,9 +333,13 @@ export class DocumentHost {
         options.schema ?? null,
         options.schemaPath ?? null,
       );
-      const state = buildState(choice.schema, options.initialJson ?? null);
+      const state = await this.#call("build", {
+        schema: choice.json,
+        json: options.initialJson ?? null,
+      });
       await this.#write(path, choice, state, false);
-      return new HostedDocument(path, choice, state, []);
+      await this.#call("load", { path, schema: choice.json, state, replay: [] });
+      return this.#loadedDocument(path, choice);
     }
     const choice = await this.#resolveSchema(
       path,
@@ -366,18 +347,78 @@ export class DocumentHost {
       options.schema ?? null,
       options.schemaPath ?? null,
     );
-    let doc: HostedDocument;
-    try {
-      doc = new HostedDocument(path, choice, file.state, logged.updates);
-    } catch (e) {
-      throw new RoomError(
-        `${path} does not hold a Yjs document: ${(e as Error).message}`,
-        ErrorCode.INVALID_REQUEST,
-      );
-    }
+    await this.#call("load", {
+      path,
+      schema: choice.json,
+      state: file.state,
+      replay: logged.updates,
+    });
+    const doc = this.#loadedDocument(path, choice);
     doc.loggedSeq = logged.lastSeq;
     if (logged.updates.length > 0 || !file.schema) this.#markDirty(doc); // compact soon
     return doc;
+  }
+
+  #loadedDocument(path: string, choice: SchemaChoice): HostedDocument {
+    const doc = new HostedDocument(path, choice);
+    if (this.#closed) {
+      // The room closed while the document loaded: it is not kept.
+      doc.unloaded = true;
+      this.#call("unload", { path }).catch(() => {});
+      throw new RoomError("the room is closing", ErrorCode.INVALID_STATE);
+    }
+    this.#loaded.add(doc);
+    return doc;
+  }
+
+  /**
+   * Loads every open document again from its file and the update log into a fresh engine (the
+   * previous one was stopped at the time limit). A document that does not load is closed: its
+   * subscribers are told.
+   */
+  async #reload(): Promise<void> {
+    await Promise.all([...this.#loaded].map(async (doc) => {
+      try {
+        // A file written from the old engine's state goes first, with the log rows it covers.
+        await doc.writing?.catch(() => {});
+        if (doc.unloaded) return;
+        const file = await this.#readFile(doc.path);
+        if (!file) {
+          throw new RoomError(
+            `the document file ${doc.path} was removed`,
+            ErrorCode.STORAGE_NOT_FOUND,
+          );
+        }
+        const logged = this.#log.read(doc.path);
+        await this.#call("load", {
+          path: doc.path,
+          schema: doc.schemaJson,
+          state: file.state,
+          replay: logged.updates,
+        }, true);
+        if (logged.lastSeq > doc.loggedSeq) doc.loggedSeq = logged.lastSeq;
+      } catch (e) {
+        if (doc.unloaded) return;
+        const error = e instanceof RoomError
+          ? e
+          : new RoomError(`the document could not be loaded again: ${e}`, 1008);
+        console.error(`room ${this.#room.name}: closing ${doc.path}: ${error.message}`);
+        this.#drop(doc);
+        for (const s of [...doc.subscribers]) s.fail(error);
+      }
+    }));
+  }
+
+  /** Forgets a document on this side (its engine side is gone or going). */
+  #drop(doc: HostedDocument): void {
+    doc.unloaded = true;
+    clearTimeout(doc.saveTimer);
+    doc.saveTimer = undefined;
+    this.#loaded.delete(doc);
+    const entry = this.#docs.get(doc.path);
+    entry?.then((d) => {
+      if (d === doc && this.#docs.get(doc.path) === entry) this.#docs.delete(doc.path);
+    }, () => {});
   }
 
   async #resolveSchema(
@@ -389,11 +430,11 @@ export class DocumentHost {
     // §2.5: a recorded schema wins over one the opener sends (the document exists already).
     if (recorded) {
       const schema = parseSchema(recorded.json, `the schema recorded in ${path}`);
-      return { schema, json: schema.toJson(), path: recorded.path };
+      return { json: schema.toJson(), path: recorded.path };
     }
     if (inline !== null && inline !== undefined) {
       const schema = parseSchema(inline, "the schema sent");
-      return { schema, json: schema.toJson(), path: null };
+      return { json: schema.toJson(), path: null };
     }
     if (schemaPath !== null && schemaPath !== undefined) {
       return await this.#readSchema(schemaPath);
@@ -423,7 +464,7 @@ export class DocumentHost {
       throw e;
     }
     const schema = parseSchema(new TextDecoder().decode(bytes), schemaPath);
-    return { schema, json: schema.toJson(), path: schemaPath };
+    return { json: schema.toJson(), path: schemaPath };
   }
 
   async #write(
@@ -450,7 +491,7 @@ export class DocumentHost {
 
   #markDirty(doc: HostedDocument): void {
     doc.dirty = true;
-    if (doc.saveTimer === undefined && !this.#closed) {
+    if (doc.saveTimer === undefined && !this.#closed && !doc.unloaded) {
       doc.saveTimer = setTimeout(() => {
         doc.saveTimer = undefined;
         this.#save(doc).catch(() => {});
@@ -465,19 +506,27 @@ export class DocumentHost {
       doc.dirty = false;
       clearTimeout(doc.saveTimer);
       doc.saveTimer = undefined;
-      const state = Y.encodeStateAsUpdate(doc.ydoc);
-      doc.baseState = state;
-      doc.accepted = [];
+      // Every update logged so far is in the engine's state (it answered them before this).
       const covered = doc.loggedSeq;
       try {
-        await this.#write(
-          doc.path,
-          { schema: doc.schema, json: doc.schemaJson, path: doc.schemaPath },
-          state,
-          true,
-        );
-        this.#log.truncate(doc.path, covered);
+        const state = await this.#call("compact", { path: doc.path });
+        const writing = (async () => {
+          await this.#write(
+            doc.path,
+            { json: doc.schemaJson, path: doc.schemaPath },
+            state,
+            true,
+          );
+          this.#log.truncate(doc.path, covered);
+        })();
+        doc.writing = writing;
+        try {
+          await writing;
+        } finally {
+          if (doc.writing === writing) doc.writing = undefined;
+        }
       } catch (e) {
+        if (doc.unloaded) return;
         console.error(`room ${this.#room.name}: saving the document ${doc.path} failed:`, e);
         doc.dirty = true;
         if (!this.#closed && doc.saveTimer === undefined) {
@@ -497,37 +546,20 @@ export class DocumentHost {
   }
 
   #maybeUnload(doc: HostedDocument): void {
-    if (doc.subscribers.size > 0 || doc.unloaded || this.#closed) return;
+    if (doc.subscribers.size > 0 || doc.applying > 0 || doc.unloaded || this.#closed) return;
     this.#save(doc).finally(() => {
-      if (doc.subscribers.size > 0 || doc.unloaded || this.#closed || doc.dirty) return;
+      if (
+        doc.subscribers.size > 0 || doc.applying > 0 || doc.unloaded || this.#closed || doc.dirty
+      ) return;
       const entry = this.#docs.get(doc.path);
       entry?.then((d) => {
-        if (d !== doc || doc.subscribers.size > 0 || doc.unloaded) return;
+        if (d !== doc || doc.subscribers.size > 0 || doc.applying > 0 || doc.unloaded) return;
         this.#docs.delete(doc.path);
+        this.#loaded.delete(doc);
         clearTimeout(doc.saveTimer);
         doc.unloaded = true;
-        doc.ydoc.destroy();
+        this.#call("unload", { path: doc.path }).catch(() => {});
       });
     }).catch(() => {});
-  }
-}
-
-/** Builds the Yjs state of a new document from document JSON (or an empty root). */
-function buildState(schema: MeshSchema, json: unknown): Uint8Array {
-  let doc: MeshDocument;
-  try {
-    doc = json === null || json === undefined
-      ? new MeshDocument(schema)
-      : MeshDocument.fromJson(schema, json);
-  } catch (e) {
-    throw new RoomError(
-      `the document JSON does not fit the schema: ${(e as Error).message}`,
-      ErrorCode.INVALID_REQUEST,
-    );
-  }
-  try {
-    return doc.encodeStateAsUpdate();
-  } finally {
-    doc.dispose();
   }
 }

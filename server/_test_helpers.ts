@@ -37,12 +37,12 @@ export class TestClient {
   roomReady!: JsonObject;
   init!: JsonObject;
 
-  private constructor(socket: WebSocket) {
+  private constructor(socket: WebSocket, chunkSize?: number) {
     this.socket = socket;
     this.protocol = new Protocol({
       send: (frame) => socket.readyState === WebSocket.OPEN && socket.send(frame),
       close: (code, reason) => socket.close(code, reason),
-    }, { maxMessageSize: 1 << 30 });
+    }, { maxMessageSize: 1 << 30, chunkSize });
     this.protocol.onUnhandled((m: ProtocolMessage) => {
       let header: JsonObject = {};
       let payload: Uint8Array = new Uint8Array(0);
@@ -70,11 +70,16 @@ export class TestClient {
     });
   }
 
-  /** Connects and waits for `room_ready` and `connected`. */
+  /**
+   * Connects and waits for `room_ready` and `connected`.
+   *
+   * @param chunkSize Data bytes per outgoing packet (default 1024, as the official clients).
+   */
   static async connect(
     url: string,
     token: string,
     transport: "header" | "subprotocol" | "query" = "header",
+    chunkSize?: number,
   ): Promise<TestClient> {
     let socket: WebSocket;
     if (transport === "query") {
@@ -90,7 +95,7 @@ export class TestClient {
       ) => WebSocket;
       socket = new Ctor(url, { headers: { authorization: `Bearer ${token}` } });
     }
-    const client = new TestClient(socket);
+    const client = new TestClient(socket, chunkSize);
     await new Promise<void>((resolve, reject) => {
       socket.onopen = () => resolve();
       socket.onerror = (e) => reject(new Error(`connect failed: ${(e as ErrorEvent).message}`));

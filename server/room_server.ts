@@ -22,7 +22,7 @@ import type { RoomToolkitFactory } from "./room_toolkit.ts";
 import { sqliteQueueStore } from "./sqlite_queue_store.ts";
 import { sqliteToolkit, type SqliteToolkitOptions } from "./sqlite_toolkit.ts";
 import { storageToolkit } from "./storage_toolkit.ts";
-import { syncToolkit } from "./sync_toolkit.ts";
+import { syncToolkit, type SyncToolkitOptions } from "./sync_toolkit.ts";
 import { createDownloadHandler, type DownloadHandler, DownloadUrlSigner } from "./download_url.ts";
 import { loadDownloadUrlSecret } from "./_download_url_secret.ts";
 
@@ -90,6 +90,11 @@ export interface RoomServerOptions {
    * its own by default), the per-statement time limit (default 5 s), memory and batch limits.
    */
   sqlite?: SqliteToolkitOptions;
+  /**
+   * The rooms' synchronized documents (the `sync` toolkit): where their Yjs work runs (a Worker
+   * per room by default) and its time limit per update (default 10 s).
+   */
+  sync?: SyncToolkitOptions;
   /** Limits on HTTP connections that are not WebSockets (slow or oversized request heads). */
   http?: RoomServerHttpOptions;
 }
@@ -301,7 +306,7 @@ export class RoomServer {
           },
         }),
       (room: Room) => sqliteToolkit(room, options.sqlite),
-      syncToolkit,
+      (room: Room) => syncToolkit(room, options.sync),
       ...(options.toolkits ?? []),
     ];
   }

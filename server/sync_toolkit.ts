@@ -25,6 +25,29 @@ import { DocumentHost, type DocumentSubscriber, type HostedDocument } from "./_d
 /** [impl] How long `sync.open` waits for the start chunk after the invoke. */
 export const SYNC_START_TIMEOUT_MS = 30_000;
 
+/** Options of {@linkcode syncToolkit}: where a room's Yjs work runs, and its time limit. */
+export interface SyncToolkitOptions {
+  /**
+   * Where the room's Yjs work runs (decoding, applying and checking updates, encoding states,
+   * compaction, document JSON): `worker` (default) in a Deno Worker of the room's own, started
+   * on first use and stopped when the room ends or has had no document open for
+   * `workerIdleMs`, so a huge or crafted update stalls that room's documents only; `inline` on
+   * the server's event loop, as one thread (no time limit; for benchmarks and tests that
+   * compare the two).
+   */
+  isolation?: "worker" | "inline";
+  /**
+   * The longest one piece of a room's document work (one update, a load, a compaction) may
+   * take, in milliseconds (default 10000; 0: none). Past it the room's worker is stopped: an
+   * update is refused with error 1009, the room's open documents are loaded again from storage
+   * and the log in a new worker, and the work that waited behind it then runs there. `worker`
+   * isolation only.
+   */
+  timeLimitMs?: number;
+  /** How long a room's worker with no document open is kept, in milliseconds (default 30000). */
+  workerIdleMs?: number;
+}
+
 const EMPTY = new EmptyContent();
 
 function isObject(value: unknown): value is JsonObject {
@@ -153,10 +176,6 @@ async function nextChunk(
   }
 }
 
-function canonicalWire(wire: Uint8Array, update: Uint8Array): Uint8Array {
-  return wire.length === 4 * Math.ceil(update.length / 3) ? wire : toWireUpdate(update);
-}
-
 async function openDocument(host: DocumentHost, ctx: ToolContext): Promise<ToolResult> {
   if (!(ctx.input instanceof ControlContent && ctx.input.method === "open")) {
     throw new RoomError(
@@ -198,7 +217,13 @@ async function openDocument(host: DocumentHost, ctx: ToolContext): Promise<ToolR
   const schemaPath = optionalString(h, "schema_path", "open");
 
   const queue = new OutputQueue();
-  const subscriber: DocumentSubscriber = { deliver: (chunk) => queue.push(chunk) };
+  const subscriber: DocumentSubscriber = {
+    deliver: (chunk) => queue.push(chunk),
+    fail: (e) => {
+      queue.push(new ErrorContent(e.message, e.code ?? ErrorCode.OPERATION_FAILED));
+      queue.end();
+    },
+  };
   let opened: { doc: HostedDocument; state: Uint8Array };
   try {
     opened = await host.open(
@@ -254,16 +279,17 @@ async function openDocument(host: DocumentHost, ctx: ToolContext): Promise<ToolR
           );
         }
         if (!canWrite) return refuse(denied("writing", path), chunk);
-        let durable: Promise<void> | null;
+        // The next chunk is taken once this one is applied (in the room's document worker):
+        // updates are applied, relayed and logged in the order they were sent.
+        let applied: { durable: Promise<void> } | null;
         try {
-          const update = fromWireUpdate(chunk.data);
-          durable = host.apply(doc, update, canonicalWire(chunk.data, update), subscriber);
+          applied = await host.apply(doc, chunk.data, subscriber);
         } catch (e) {
           return refuse(e, chunk);
         }
-        if (!durable) ack(chunk);
+        if (!applied) ack(chunk);
         else {
-          durable.then(
+          applied.durable.then(
             () => ack(chunk),
             (e) => refuse(new RoomError(`the update could not be stored: ${e}`, 1008), chunk),
           );
@@ -310,7 +336,11 @@ async function openDocument(host: DocumentHost, ctx: ToolContext): Promise<ToolR
  * small header; schemas resolve as §2.5: the recorded one, the inline `schema`, `schema_path`,
  * then `.schemas/<extension>.json`.
  *
+ * The Yjs work runs in a Worker of the room's own (see {@linkcode SyncToolkitOptions}); the
+ * files, the update log and the relaying stay on the server's event loop.
+ *
  * @param room The room.
+ * @param options Where the room's Yjs work runs, and its time limit.
  * @returns The toolkit.
  *
  * @example
@@ -324,8 +354,8 @@ async function openDocument(host: DocumentHost, ctx: ToolContext): Promise<ToolR
  * await room.close();
  * ```
  */
-export function syncToolkit(room: Room): RoomToolkit {
-  const host = new DocumentHost(room);
+export function syncToolkit(room: Room, options: SyncToolkitOptions = {}): RoomToolkit {
+  const host = new DocumentHost(room, options);
   return {
     name: "sync",
     surface: "sync",
