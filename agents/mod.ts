@@ -46,3 +46,6 @@ export * from "./mail_sender.ts";
 export * from "./smtp_mail_sender.ts";
 export * from "./mail_thread_index.ts";
 export * from "./mail_channel.ts";
+export * from "./task_runner.ts";
+export * from "./llm_task_runner.ts";
+export * from "./worker.ts";

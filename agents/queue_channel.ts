@@ -28,6 +28,9 @@ export interface QueueChannelOptions {
   log?: (message: string) => void;
 }
 
+/** The messages the channel follows its turns by. */
+const FOLLOWED = new Set(["turn.ended", "turn.start.rejected", "tool_call.approval_requested"]);
+
 /** The largest prompt file read into a turn, in bytes. [impl] */
 const MAX_PROMPT_FILE_BYTES = 1024 * 1024;
 
@@ -49,7 +52,8 @@ const MAX_PROMPT_FILE_BYTES = 1024 * 1024;
  * thread. Without `path`, each item starts a new thread, named from its prompt.
  *
  * A malformed item, an unreadable prompt file or a refused turn (an unknown thread, model…) is
- * logged and skipped; the loop goes on. `stop()` ends the long poll at once (see the note on
+ * logged and skipped; the loop goes on. Approval requests of its turns are rejected at once
+ * (nobody is there to approve). `stop()` ends the long poll at once (see the note on
  * items that arrive later in `QueueReceiver`: they are put back on the queue).
  *
  * @example
@@ -203,16 +207,29 @@ export class QueueChannel extends Channel {
   }
 
   /**
-   * Follows the channel's turns: a refused or failed one is logged, and an ended one frees a slot.
+   * Follows the channel's turns: a refused or failed one is logged, an ended one frees a slot, an
+   * approval request is rejected.
    *
    * @param message A message the agent emitted.
    * @param _delivery Whom it is for (unused: the channel answers nobody).
    */
   deliver(message: AgentMessage, _delivery: Delivery): void {
     const kind = agentMessageKind(message.type);
-    if (kind !== "turn.ended" && kind !== "turn.start.rejected") return;
+    if (!FOLLOWED.has(kind ?? "")) return;
     const outcome = this.#turns.observe(message);
     if (!outcome) return;
+    if (outcome.kind === "approval") {
+      // Nobody is there to approve a queued job: the model is told the call was rejected.
+      this.host.route({
+        data: agentMessage("tool_call.reject", {
+          thread_id: outcome.threadId,
+          turn_id: outcome.turnId,
+          item_id: outcome.itemId,
+        }),
+        sender: { id: `queue:${this.queueName}`, attributes: {} },
+      }, this).catch(() => {});
+      return;
+    }
     if (outcome.kind === "rejected") {
       this.#log(
         `queue ${this.queueName}: ${outcome.value.description} was refused: ${outcome.error.message}`,
