@@ -7,7 +7,12 @@
  *   (`AnthropicMessagesAdapter`); `@meshagent/adapters/anthropic/testing` has a fake Messages API
  *   server for tests (`FakeAnthropicServer`).
  *
- * More sub-entry points follow: `./openai` (LLM adapters) and `./livekit`.
+ * - `@meshagent/adapters/openai`: OpenAI's Responses API (`OpenAIResponsesAdapter`, SSE or
+ *   websocket) and the Chat Completions API of OpenAI and OpenAI-compatible servers such as
+ *   Ollama, vLLM and llama.cpp (`OpenAICompletionsAdapter`) as LLM adapters;
+ *   `@meshagent/adapters/openai/testing` has a fake OpenAI server for tests (`FakeOpenAIServer`).
+ *
+ * More sub-entry points follow: `./livekit`.
  * This entry point itself exports nothing; import the sub-entry point you need.
  *
  * @example
