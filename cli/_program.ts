@@ -13,6 +13,7 @@ import { addStorageCommands } from "./_storage_commands.ts";
 import { addDbCommands } from "./_db_commands.ts";
 import { addSyncCommands } from "./_sync_commands.ts";
 import { addMcpCommands } from "./_mcp_commands.ts";
+import { addProcessCommands } from "./_process_commands.ts";
 
 const VERSION = "0.1.0";
 
@@ -169,6 +170,7 @@ export function buildProgram(output: Output, signal?: AbortSignal): Command {
   addSyncCommands(room, output);
   addConnectCommand(room, output);
   addMcpCommands(program, output, signal);
+  addProcessCommands(program, output, signal);
 
   return program;
 }

@@ -1,0 +1,262 @@
+import type { RoomClient } from "@meshagent/api";
+import {
+  AgentSupervisor,
+  type Channel,
+  type ChannelParticipant,
+  DocumentThreadStorageRepository,
+  MemoryThreadStorageRepository,
+  MessagingChatChannel,
+  type ThreadStorageRepository,
+} from "@meshagent/agents";
+import { RemoteToolkit, StorageToolkit, type Toolkit } from "@meshagent/tools";
+import { buildAdapters } from "./_llm_providers.ts";
+import type { Output } from "./output.ts";
+import { connectRoom, type Env, type RoomConnectionOptions } from "./room_connection.ts";
+
+/** Flags of `meshagent process join` (and `run`). */
+export interface ProcessJoinOptions extends RoomConnectionOptions {
+  /** The agent's participant name (`--agent-name`). */
+  agentName: string;
+  /** `--model` values (`provider/model` or a model name); the first is the default. */
+  model?: string[];
+  /** `--channel` values: `chat`, `queue:NAME`, `toolkit:NAME`, `mail:ADDRESS[?reply-all=true]`. */
+  channel?: string[];
+  /** `--require-toolkit`: room toolkits every turn may use. */
+  requireToolkit?: string[];
+  /** `--storage`: the room's files as tools. */
+  storage?: boolean;
+  /** `--read-only-storage`: the room's files as read-only tools. */
+  readOnlyStorage?: boolean;
+  /** `-r/--rule`: rules (system instructions). */
+  rule?: string[];
+  /** `--rules-file`: local files whose text is a rule each. */
+  rulesFile?: string[];
+  /** `--room-rules`: room files read at every turn, a rule each. */
+  roomRules?: string[];
+  /** `--threading-mode`: `default-new` (a thread per conversation) or `none` (one thread). */
+  threadingMode?: "default-new" | "none";
+  /** `--thread-dir`: the folder of the thread documents (default `.threads/<agent>`). */
+  threadDir?: string;
+  /** `--thread-storage`: `room` (MeshDocuments in the room, default) or `none` (memory). */
+  threadStorage?: "room" | "none";
+  /** `--thread-isolation`: `global` (default) or `participant`. */
+  threadIsolation?: "global" | "participant";
+  /** `--empty-state-title`: what chat UIs show before the first message. */
+  emptyStateTitle?: string;
+  /** Provider request retries (tests). */
+  maxRetries?: number;
+  /** The first retry delay in ms (tests). */
+  retryBaseDelayMs?: number;
+}
+
+/** An agent started by {@linkcode startProcessAgent}. */
+export interface ProcessAgent {
+  /** The agent's room connection. */
+  room: RoomClient;
+  /** The supervisor. */
+  supervisor: AgentSupervisor;
+  /** A one-line description for the terminal. */
+  summary: string;
+  /** Stops the agent and leaves the room. */
+  stop(): Promise<void>;
+}
+
+async function channelsFor(
+  specs: readonly string[],
+  room: RoomClient,
+  options: ProcessJoinOptions,
+): Promise<Channel[]> {
+  const channels: Channel[] = [];
+  for (const spec of specs.length > 0 ? specs : ["chat"]) {
+    const colon = spec.indexOf(":");
+    const kind = colon < 0 ? spec : spec.slice(0, colon);
+    const arg = colon < 0 ? "" : spec.slice(colon + 1);
+    switch (kind) {
+      case "chat":
+        channels.push(
+          new MessagingChatChannel({
+            room,
+            threadingMode: options.threadingMode,
+            emptyStateTitle: options.emptyStateTitle,
+          }),
+        );
+        break;
+      default: {
+        const made = await extraChannel(kind, arg, room, options);
+        if (!made) {
+          throw new Error(
+            `unknown --channel ${spec}: use chat, queue:NAME, toolkit:NAME or mail:ADDRESS`,
+          );
+        }
+        channels.push(made);
+      }
+    }
+  }
+  return channels;
+}
+
+/** The queue, toolkit and mail channels (loaded when asked for). */
+async function extraChannel(
+  kind: string,
+  arg: string,
+  room: RoomClient,
+  options: ProcessJoinOptions,
+): Promise<Channel | null> {
+  const agents = await import("@meshagent/agents") as Record<string, unknown>;
+  const make = (name: string, init: Record<string, unknown>): Channel => {
+    const ChannelClass = agents[name] as
+      | (new (init: Record<string, unknown>) => Channel)
+      | undefined;
+    if (!ChannelClass) throw new Error(`the ${kind} channel is not available in this build`);
+    return new ChannelClass(init);
+  };
+  if (arg === "" && kind !== "chat") {
+    throw new Error(`--channel ${kind}: needs a name, e.g. ${kind}:${options.agentName}`);
+  }
+  switch (kind) {
+    case "queue":
+      return make("QueueChannel", { room, queue: arg });
+    case "toolkit":
+      return make("ToolkitChannel", { room, name: arg });
+    case "mail": {
+      const [address, query = ""] = arg.split("?");
+      const replyAll = new URLSearchParams(query).get("reply-all") === "true";
+      return make("MailChannel", { room, address, replyAll });
+    }
+    default:
+      return null;
+  }
+}
+
+async function readRules(options: ProcessJoinOptions): Promise<string[]> {
+  const rules = [...(options.rule ?? [])];
+  for (const file of options.rulesFile ?? []) {
+    try {
+      rules.push((await Deno.readTextFile(file)).trim());
+    } catch (e) {
+      throw new Error(`--rules-file ${file}: ${e instanceof Error ? e.message : e}`);
+    }
+  }
+  return rules.filter((rule) => rule !== "");
+}
+
+async function readRoomRules(room: RoomClient, paths: readonly string[]): Promise<string[]> {
+  const rules: string[] = [];
+  for (const path of paths) {
+    try {
+      rules.push(new TextDecoder().decode((await room.storage.download(path)).data).trim());
+    } catch (e) {
+      console.error(`--room-rules ${path}: ${(e as Error).message}`);
+    }
+  }
+  return rules.filter((rule) => rule !== "");
+}
+
+/**
+ * Connects an LLM agent to a room (what `meshagent process join` runs): adapters from `--model`,
+ * channels from `--channel` (default `chat`), thread storage in the room, the room toolkits it
+ * requires, and the room's files when `--storage` is given.
+ *
+ * @param options The flags.
+ * @param env The environment (keys, base URLs, `MESHAGENT_*`).
+ * @returns The running agent.
+ */
+export async function startProcessAgent(
+  options: ProcessJoinOptions,
+  env: Env = (name) => Deno.env.get(name),
+): Promise<ProcessAgent> {
+  if (!options.agentName) throw new Error("which agent? pass --agent-name NAME");
+  const adapters = await buildAdapters(options.model ?? [], env, {
+    maxRetries: options.maxRetries,
+    retryBaseDelayMs: options.retryBaseDelayMs,
+  });
+  const rules = await readRules(options);
+  const room = await connectRoom({
+    ...options,
+    identity: options.agentName,
+    role: options.role ?? "agent",
+  }, env);
+  try {
+    const threadDir = options.threadDir ?? `.threads/${options.agentName}`;
+    const repository = (participant?: ChannelParticipant): ThreadStorageRepository => {
+      const dir = participant ? `${threadDir}/${participant.name ?? participant.id}` : threadDir;
+      return options.threadStorage === "none"
+        ? new MemoryThreadStorageRepository(dir)
+        : new DocumentThreadStorageRepository({
+          room,
+          agentName: options.agentName,
+          threadDir: dir,
+        });
+    };
+    const isolation = options.threadIsolation ?? "global";
+    const toolkits: Toolkit[] = [];
+    if (options.storage || options.readOnlyStorage) {
+      toolkits.push(new StorageToolkit({ room, readOnly: !options.storage }));
+    }
+    const required = options.requireToolkit ?? [];
+    const supervisor = new AgentSupervisor({
+      agentName: options.agentName,
+      room,
+      adapters,
+      // [impl] Room rule files are read at each turn, so edits take effect at once.
+      rules: async () => [...rules, ...await readRoomRules(room, options.roomRules ?? [])],
+      toolkits,
+      threadIsolation: isolation,
+      threadStorage: isolation === "participant" ? (p) => repository(p) : repository(),
+      turnToolkits: async () => {
+        const found: Toolkit[] = [];
+        for (const name of required) {
+          // Resolved at every turn: a toolkit that came back after a restart is found again.
+          try {
+            found.push(await RemoteToolkit.fromRoom(room, name, { timeout: 5 }));
+          } catch (e) {
+            console.error(
+              `agent ${options.agentName}: --require-toolkit ${name}: ${(e as Error).message}`,
+            );
+          }
+        }
+        return found;
+      },
+    });
+    const channels = await channelsFor(options.channel ?? [], room, options);
+    await supervisor.start(channels);
+    const models = adapters.map((a) => `${a.provider}/${a.defaultModel()}`).join(", ");
+    return {
+      room,
+      supervisor,
+      summary: `agent ${options.agentName} joined room ${room.roomName} (models: ${models}; ` +
+        `channels: ${channels.map((c) => c.name).join(", ")}; threads: ${supervisor.threadDir})`,
+      async stop() {
+        await supervisor.stop();
+        await room.dispose();
+      },
+    };
+  } catch (e) {
+    await room.dispose();
+    throw e;
+  }
+}
+
+/**
+ * `meshagent process join`: runs the agent until Ctrl-C, SIGTERM or the room closes.
+ *
+ * @param options The flags.
+ * @param output Where messages go.
+ * @param signal Stops the agent.
+ */
+export async function runProcessJoin(
+  options: ProcessJoinOptions,
+  output: Output,
+  signal: AbortSignal,
+): Promise<void> {
+  const agent = await startProcessAgent(options);
+  output.err(agent.summary);
+  output.err("Press Ctrl-C to stop.");
+  const closed = new Promise<void>((resolve) => agent.room.on("closed", () => resolve()));
+  const stopped = new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+  await Promise.race([closed, stopped]);
+  await agent.stop();
+}
