@@ -8,7 +8,8 @@ export interface AnthropicClientConfig {
   apiKey: string | null;
 }
 
-function read(name: string, env: EnvSource | undefined): string | undefined {
+/** Reads a variable from `env` (default: the process); blank values count as unset. */
+export function envVar(name: string, env: EnvSource | undefined): string | undefined {
   const value = env === undefined
     ? readEnv(name)
     : typeof env === "function"
@@ -23,10 +24,10 @@ export function anthropicClientConfig(
   options: { baseURL?: string; apiKey?: string; env?: EnvSource },
 ): AnthropicClientConfig {
   const env = options.env;
-  const baseURL = options.baseURL?.trim() || read("ANTHROPIC_BASE_URL", env) ||
+  const baseURL = options.baseURL?.trim() || envVar("ANTHROPIC_BASE_URL", env) ||
     `${meshagentBaseUrl(undefined, env).replace(/\/+$/, "")}/anthropic`;
-  const apiKey = options.apiKey?.trim() || read("ANTHROPIC_API_KEY", env) ||
-    read("MESHAGENT_TOKEN", env) || null;
+  const apiKey = options.apiKey?.trim() || envVar("ANTHROPIC_API_KEY", env) ||
+    envVar("MESHAGENT_TOKEN", env) || null;
   return { baseURL, apiKey };
 }
 

@@ -227,6 +227,8 @@ export class StreamReader {
     const usage = this.#usage;
     const number = (key: string) => typeof usage[key] === "number" ? usage[key] as number : 0;
     const details = usage.output_tokens_details as { thinking_tokens?: unknown } | null | undefined;
+    // [impl] input_tokens counts the whole prompt, cached parts included (as OpenAI counts it),
+    // so totals compare across providers; Anthropic's own input_tokens excludes them.
     const total: LLMUsage = {
       input_tokens: number("input_tokens") + number("cache_creation_input_tokens") +
         number("cache_read_input_tokens"),

@@ -1,6 +1,6 @@
 import Anthropic, { APIError } from "@anthropic-ai/sdk";
 import { transformJSONSchema } from "@anthropic-ai/sdk/lib/transform-json-schema";
-import { type EnvSource, type JsonObject, readEnv } from "@meshagent/api";
+import type { EnvSource, JsonObject } from "@meshagent/api";
 import {
   type IndexedTool,
   LLMAdapterBase,
@@ -14,7 +14,7 @@ import {
   safeToolName,
   type SessionItem,
 } from "@meshagent/agents";
-import { anthropicClientConfig, MISSING_KEY_MESSAGE } from "./_client_config.ts";
+import { anthropicClientConfig, envVar, MISSING_KEY_MESSAGE } from "./_client_config.ts";
 import { classifyAnthropicError, StreamCutError, StreamStalledError } from "./_errors.ts";
 import { type Block, toAnthropicMessages } from "./_messages.ts";
 import { type ReadResult, StreamReader } from "./_stream_reader.ts";
@@ -46,13 +46,21 @@ export interface AnthropicMessagesAdapterOptions extends LLMAdapterBaseOptions {
   /**
    * `max_tokens` of each request (default `ANTHROPIC_MAX_TOKENS`, else by model as the official
    * adapter does: 128000 for Opus 4.6, 64000 for Sonnet 4 and 3.7, 32000 for Opus 4, else 8192).
+   * [impl] The option wins over the variable (the official adapter lets the variable win), as
+   * every other option of this workspace does.
    */
   maxTokens?: number;
   /** When tool schemas are strict (default `adaptive`). */
   toolCallingMode?: AnthropicToolCallingMode;
-  /** How long a request may wait for the response headers, in ms (default 120000). */
+  /**
+   * How long a request may wait for the response headers, in ms (default 120000; the SDK's own
+   * timeout, which ends when the headers arrive).
+   */
   timeoutMs?: number;
-  /** The longest gap between two events of a streamed response, in ms (default 120000). */
+  /**
+   * The longest gap between two events of a streamed response, in ms (default 120000). [impl]
+   * The API sends `ping`s while it works, so a quiet stream is a stalled one.
+   */
   streamIdleTimeoutMs?: number;
   /**
    * More fields of every request, as the Messages API names them (`thinking`, `metadata`,
@@ -121,15 +129,6 @@ const STOP_ERRORS: Record<string, [string, string]> = {
 
 /** A 400 saying the strict tools compile to too large a grammar: send them loose and retry. */
 const GRAMMAR_TOO_LARGE = /compiled grammar is too large|reduce the number of strict tools/i;
-
-function envValue(name: string, env: EnvSource | undefined): string | undefined {
-  const value = env === undefined
-    ? readEnv(name)
-    : typeof env === "function"
-    ? env(name)
-    : env[name];
-  return value?.trim() || undefined;
-}
 
 function positiveInteger(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
@@ -214,7 +213,7 @@ export class AnthropicMessagesAdapter extends LLMAdapterBase {
       {
         ...options,
         toolResponseAdapter,
-        model: options.model ?? envValue("ANTHROPIC_MODEL", options.env),
+        model: options.model ?? envVar("ANTHROPIC_MODEL", options.env),
       },
       DEFAULT_ANTHROPIC_MODEL,
     );
@@ -231,7 +230,7 @@ export class AnthropicMessagesAdapter extends LLMAdapterBase {
     this.#apiKey = config.apiKey;
     this.#maxTokens = options.maxTokens !== undefined
       ? positiveInteger(String(options.maxTokens), "maxTokens")
-      : positiveInteger(envValue("ANTHROPIC_MAX_TOKENS", options.env), "ANTHROPIC_MAX_TOKENS");
+      : positiveInteger(envVar("ANTHROPIC_MAX_TOKENS", options.env), "ANTHROPIC_MAX_TOKENS");
     this.#timeoutMs = options.timeoutMs ?? 120_000;
     this.#idleMs = options.streamIdleTimeoutMs ?? 120_000;
     this.#messageOptions = { ...options.messageOptions };
@@ -295,6 +294,8 @@ export class AnthropicMessagesAdapter extends LLMAdapterBase {
         return false;
       case "strict":
         return true;
+      // [impl] A tool's `strict: null` (unspecified) is loose in explicit mode (it asked for
+      // nothing) but may tighten in adaptive mode (the official tools default to strict: true).
       case "explicit":
         return entry.tool.strict === true;
       case "adaptive":
@@ -400,6 +401,7 @@ export class AnthropicMessagesAdapter extends LLMAdapterBase {
       maxRetries: 0,
       timeout: this.#timeoutMs,
       defaultHeaders: this.#headers,
+      // [impl] No SDK spans: they cost on every request and read ANTHROPIC_OPEN_TELEMETRY_*.
       openTelemetry: false,
     });
     return this.#client;
