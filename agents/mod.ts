@@ -49,3 +49,5 @@ export * from "./mail_channel.ts";
 export * from "./task_runner.ts";
 export * from "./llm_task_runner.ts";
 export * from "./worker.ts";
+export * from "./legacy_chat_channel.ts";
+export * from "./chat_bot.ts";
