@@ -41,6 +41,22 @@ export class OpenAIIncompleteStreamError extends Error {
   }
 }
 
+/** The connection failed (refused, reset, a websocket handshake the server turned down). */
+export class OpenAIConnectionError extends Error {
+  /** The HTTP status of a refused websocket handshake, if any. */
+  readonly status?: number;
+
+  /**
+   * @param message What failed.
+   * @param status The handshake's status, if any.
+   */
+  constructor(message: string, status?: number) {
+    super(message);
+    this.name = "OpenAIConnectionError";
+    if (status !== undefined) this.status = status;
+  }
+}
+
 /** Codes of errors that a retry cannot fix (the official adapter's list, abridged). */
 const FINAL_CODES = new Set([
   "insufficient_quota",
@@ -126,6 +142,11 @@ export function classifyOpenAIError(error: unknown, what: string): LLMErrorClass
   }
   if (error instanceof OpenAIIncompleteStreamError) {
     return { retryable: true, code: "incomplete_stream", message: `${what}: ${error.message}` };
+  }
+  if (error instanceof OpenAIConnectionError) {
+    const message = `${what}: cannot reach the server (${error.message})`;
+    if (error.status !== undefined) return byStatus(error.status, null, message);
+    return { retryable: true, code: "network", message };
   }
   if (error instanceof OpenAIStreamError) {
     const message = `${what} failed${error.code ? ` (${error.code})` : ""}: ${error.message}`;

@@ -3,7 +3,7 @@
 import type OpenAI from "openai";
 import { ResponsesWS } from "openai/resources/responses/ws";
 import type { JsonObject } from "@meshagent/api";
-import { OpenAIIncompleteStreamError } from "./_errors.ts";
+import { OpenAIConnectionError, OpenAIIncompleteStreamError } from "./_errors.ts";
 
 // deno-lint-ignore no-explicit-any
 type ServerEvent = { type: string; [field: string]: any };
@@ -26,7 +26,11 @@ export class ResponsesSocket {
     this.#ws.on("event", (event) => this.#push({ event: event as ServerEvent }));
     this.#ws.on("error", (error) => {
       // Server `error` events also arrive as events; only transport errors matter here.
-      if ((error as { error?: unknown }).error === undefined) this.#push({ error });
+      if ((error as { error?: unknown }).error !== undefined) return;
+      const cause = (error as { cause?: unknown }).cause;
+      const detail = cause instanceof Error ? cause.message : error.message;
+      const status = /Unexpected server response: (\d{3})/.exec(detail)?.[1];
+      this.#push({ error: new OpenAIConnectionError(detail, status ? Number(status) : undefined) });
     });
     this.#ws.on("close", (code, reason) => {
       this.#closed = true;

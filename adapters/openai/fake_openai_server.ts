@@ -737,12 +737,22 @@ export class FakeOpenAIServer {
         for (const [n, frame] of frames.entries()) {
           if (n >= stop) break;
           if (n > 0 && reply.delayMs && !(await this.#wait(reply.delayMs, signal))) break;
-          if (signal.aborted || this.#closing.signal.aborted || !send(frame)) break;
+          if (signal.aborted || this.#closing.signal.aborted) break;
+          // The last frame completes the answer: a client may hang up as soon as it has it.
+          const last = n === frames.length - 1 && stop === Infinity && api === "responses";
+          if (last) request.finished = true;
+          if (!send(frame)) {
+            request.finished = false;
+            break;
+          }
         }
         if (!signal.aborted && !this.#closing.signal.aborted) {
           if (failure !== undefined) send(failure);
           else if (reply.stall) await this.#wait(2 ** 31 - 1, signal);
-          else if (!reply.drop && api === "chat.completions") send("data: [DONE]\n\n");
+          else if (!reply.drop && api === "chat.completions") {
+            request.finished = true;
+            send("data: [DONE]\n\n");
+          }
         }
         if (!signal.aborted && !reply.stall) request.finished = true;
         try {

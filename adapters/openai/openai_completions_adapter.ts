@@ -5,6 +5,7 @@ import {
   type LLMAdapterBaseOptions,
   LLMError,
   type LLMErrorClass,
+  type LLMModelInfo,
   type LLMRound,
   type LLMRoundResult,
   type LLMToolCall,
@@ -49,6 +50,11 @@ export interface OpenAICompletionsAdapterOptions
   strictTools?: boolean;
   /** Ask for usage with `stream_options.include_usage` (default true). */
   includeUsage?: boolean;
+  /**
+   * Make {@linkcode OpenAICompletionsAdapter.listModels} ask the server (`GET /models`: the models
+   * an Ollama or vLLM server has) instead of listing the configured ones (default false).
+   */
+  modelsFromServer?: boolean;
 }
 
 interface StreamedCall {
@@ -122,6 +128,29 @@ export class OpenAICompletionsAdapter extends LLMAdapterBase {
   get config(): OpenAIClientConfig {
     if (this.#config instanceof LLMError) throw this.#config;
     return this.#config;
+  }
+
+  /**
+   * The models offered: the configured list (else the default model), with no request; with
+   * `modelsFromServer`, the server's `GET /models` (waiting at most the idle timeout).
+   *
+   * @returns The models.
+   * @throws {LLMError} When the server cannot be asked.
+   */
+  override async listModels(): Promise<LLMModelInfo[]> {
+    if (!this.#options.modelsFromServer) return await super.listModels();
+    const config = this.config;
+    const client = this.#client ??= createOpenAIClient(config);
+    try {
+      const names: string[] = [];
+      for await (const model of client.models.list({ timeout: config.idleTimeoutMs })) {
+        names.push(model.id);
+      }
+      return names.map((name) => ({ name, modalities: ["text"] }));
+    } catch (error) {
+      const info = this.classifyError(error);
+      throw new LLMError(`cannot list the models: ${info.message}`, info.code, info.status);
+    }
   }
 
   #body(round: LLMRound): JsonObject {

@@ -320,3 +320,31 @@ Deno.test("completions: attachments become image_url / file parts; tool images b
   ]);
   assert.equal(messages(server, 1).find((m) => m.role === "tool")?.content, "[image]");
 });
+
+Deno.test("completions: listModels lists the configured model, or asks the server when told to", async () => {
+  await using server = await FakeOpenAIServer.start({ models: ["llama3.2", "qwen3"] });
+  const local = new OpenAICompletionsAdapter({
+    baseURL: server.baseURL,
+    model: "llama3.2",
+    env: noEnv,
+  });
+  assert.deepEqual(await local.listModels(), [{ name: "llama3.2", modalities: ["text"] }]);
+  assert.equal(server.requests.length, 0);
+  const asking = new OpenAICompletionsAdapter({
+    baseURL: server.baseURL,
+    model: "llama3.2",
+    env: noEnv,
+    modelsFromServer: true,
+  });
+  assert.deepEqual((await asking.listModels()).map((m) => m.name), ["llama3.2", "qwen3"]);
+  const gone = new OpenAICompletionsAdapter({
+    baseURL: "http://127.0.0.1:9/v1",
+    model: "m",
+    env: noEnv,
+    modelsFromServer: true,
+  });
+  await assert.rejects(
+    gone.listModels(),
+    (e) => e instanceof LLMError && /cannot list the models/.test(e.message),
+  );
+});

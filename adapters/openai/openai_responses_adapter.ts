@@ -22,7 +22,7 @@ import {
   responsesTools,
   roundTools,
 } from "./_responses_request.ts";
-import { ResponsesSocket } from "./_responses_socket.ts";
+import type { ResponsesSocket } from "./_responses_socket.ts";
 import { ResponsesStreamReader } from "./_responses_stream.ts";
 import { StreamWatch } from "./_stream_watch.ts";
 import {
@@ -313,6 +313,8 @@ export class OpenAIResponsesAdapter extends LLMAdapterBase {
   ): Promise<void> {
     let state = this.#sockets.get(round.request);
     if (!state || state.socket.closed) {
+      // Loaded on first use: it needs Node's `ws`, which the SSE mode does without.
+      const { ResponsesSocket } = await import("./_responses_socket.ts");
       state = { socket: new ResponsesSocket(this.#clientFor()), prefix: [] };
       this.#sockets.set(round.request, state);
     }

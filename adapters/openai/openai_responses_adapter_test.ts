@@ -610,3 +610,34 @@ Deno.test("responses websocket: a forgotten previous response is resent in full;
   await server.waitForDisconnect(server.requests[4]);
   assert.equal(server.websocketConnections, 2, "one socket per response");
 });
+
+Deno.test("responses websocket: a refused handshake is a clear error, not retried; no server at all is retried", async () => {
+  const { server, adapter } = await setup([{ text: "never" }], {
+    mode: "websocket",
+    apiKey: "sk-wrong",
+  }, {
+    apiKey: "sk-right",
+  });
+  await using _ = server;
+  const { error } = await run(adapter);
+  assert(error instanceof LLMError, String(error));
+  assert.equal(error.status, 401);
+  assert.match(error.message, /401/);
+  assert.equal(server.websocketConnections, 0);
+
+  const closed = await FakeOpenAIServer.start();
+  const baseURL = closed.baseURL;
+  await closed.close();
+  const nowhere = new OpenAIResponsesAdapter({
+    baseURL,
+    apiKey: "k",
+    env: noEnv,
+    mode: "websocket",
+    maxRetries: 1,
+    retryBaseDelayMs: 1,
+  });
+  const gone = await run(nowhere);
+  assert(gone.error instanceof LLMError, String(gone.error));
+  assert.equal(gone.error.code, "network");
+  assert.match(gone.error.message, /after 1 retries/);
+});
