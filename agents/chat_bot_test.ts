@@ -18,7 +18,8 @@ const model: ScriptedModel = (context) => {
   );
   const last = said.at(-1);
   if (last === "fail") throw new LLMError("the provider answered 500", "provider_error", 500);
-  if (last === "slow") return { text: "a b c d e f g h i j k l m n o p q r s t", delayMs: 50 };
+  // about 10 s, unless cancelled
+  if (last === "slow") return { text: "word ".repeat(200).trim(), delayMs: 50 };
   return { text: `I have seen: ${said.join(" | ")}` };
 };
 
@@ -110,7 +111,7 @@ Deno.test("chat bot: legacy chat messages get chat and listening answers; the th
     // cancel interrupts the running turn (no error chat); clear empties the thread
     await ada.send("chat", { path, text: "slow" });
     await eventually(() => ada.got.filter((g) => g.type === "listening").length >= 8, "listening");
-    await new Promise((r) => setTimeout(r, 150));
+    await new Promise((r) => setTimeout(r, 300)); // the turn has started by now
     await ada.send("cancel", { path });
     await ada.send("clear", { path });
     await eventually(() => ada.got.some((g) => g.type === "cleared"), "cleared");

@@ -18,7 +18,7 @@ const model: ScriptedModel = (context) => {
   const users = context.items.filter((i) => i.kind === "user").map((i) =>
     (i as { text: string }).text
   );
-  if (users.at(-1) === "slow") return { text: "one two three four five", delayMs: 60 };
+  if (users.at(-1) === "slow") return { text: "one two three four five six", delayMs: 150 };
   return { text: `I have seen: ${users.join(" | ")}` };
 };
 

@@ -147,7 +147,7 @@ Deno.test("toolkit agent: run_<name>_task returns the final text, continues a th
   }
 });
 
-Deno.test("toolkit agent: a call whose caller gives up interrupts its turn; stopping fails waiting calls", async () => {
+Deno.test("toolkit agent: a turn past turnTimeoutMs fails the call (1009) and is interrupted; stopping fails waiting calls", async () => {
   const server = await startTestServer();
   const agentRoom = await server.connect("cancel", "helper");
   const repo = new MemoryThreadStorageRepository(".threads/helper");
