@@ -146,7 +146,9 @@ class DocumentThreadStorage implements ThreadStorage {
     const batch = this.#queue;
     this.#queue = [];
     this.#edit(() => {
-      for (const message of batch) this.#writer.apply(message);
+      // One message that cannot be written (a document changed by someone else) does not stop
+      // the others; the first failure is reported by `flush`.
+      for (const message of batch) this.#edit(() => this.#writer.apply(message));
     });
     if (this.#writer.hasLiveChanges && this.#timer === undefined && !this.closed) {
       this.#timer = setTimeout(() => {
