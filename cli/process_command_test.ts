@@ -1,0 +1,279 @@
+// `meshagent process join` end to end: the real CLI in a subprocess joins our room server as an
+// LLM agent whose model is the real `openai` client talking to a fake OpenAI server on loopback.
+// People (our client and the official npm client) chat with it, it calls a toolkit hosted by
+// another participant, and after a SIGKILL and a restart it replays the thread and the provider
+// request of the next turn carries the earlier conversation.
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { type AgentMessage, agentMessage, MessagingChatClient } from "@meshagent/agents";
+import { type FakeOpenAIRequest, FakeOpenAIServer } from "@meshagent/adapters/openai/testing";
+import { startTestServer, type TestServer } from "@meshagent/server/testing";
+import { FunctionTool, startHostedToolkit, Toolkit } from "@meshagent/tools";
+
+const MAIN = new URL("./main.ts", import.meta.url).pathname;
+const ROOT = new URL("..", import.meta.url).pathname;
+
+const math = new Toolkit({
+  name: "math",
+  public: true,
+  tools: [
+    new FunctionTool<{ a: number; b: number }>({
+      name: "add",
+      description: "Adds two numbers",
+      inputSchema: {
+        type: "object",
+        properties: { a: { type: "number" }, b: { type: "number" } },
+        required: ["a", "b"],
+        additionalProperties: false,
+      },
+      run: (_ctx, { a, b }) => ({ sum: a + b }),
+    }),
+  ],
+});
+
+type Item = Record<string, unknown>;
+
+/** The user texts of a Responses request's input. */
+function userTexts(request: FakeOpenAIRequest): string[] {
+  const input = (request.body.input ?? []) as Item[];
+  return input
+    .filter((item) => item.role === "user")
+    .map((item) =>
+      typeof item.content === "string"
+        ? item.content
+        : (item.content as Item[]).map((part) => String(part.text ?? "")).join("")
+    );
+}
+
+/** A model: adds with the math tool when asked, else says how many user messages it got. */
+function script(request: FakeOpenAIRequest) {
+  const input = (request.body.input ?? []) as Item[];
+  const last = input.at(-1) ?? {};
+  if (last.type === "function_call_output") {
+    const sum = JSON.parse(String(last.output)).sum;
+    return { text: ["the sum ", `is ${sum}`] };
+  }
+  const texts = userTexts(request);
+  if (texts.at(-1)?.includes("add 2 and 3")) {
+    return { toolCalls: [{ namespace: "math", name: "add", arguments: { a: 2, b: 3 } }] };
+  }
+  return { text: [`I have ${texts.length} `, `messages: ${texts.join(" | ")}`] };
+}
+
+interface Agent {
+  child: Deno.ChildProcess;
+  stderr: string[];
+  stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
+}
+
+async function joinAgent(server: TestServer, fake: FakeOpenAIServer, room: string): Promise<Agent> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      MAIN,
+      "process",
+      "join",
+      "--room",
+      room,
+      "--agent-name",
+      "helper",
+      "--model",
+      "gpt-test",
+      "--require-toolkit",
+      "math",
+      "--rule",
+      "You are a test agent.",
+      "--api-url",
+      server.url,
+      "--key",
+      server.apiKey,
+    ],
+    cwd: ROOT,
+    env: { OPENAI_BASE_URL: fake.baseURL, OPENAI_API_KEY: "test-key", NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const stderr: string[] = [];
+  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  const deadline = Date.now() + 60_000;
+  while (!stderr.some((line) => line.startsWith("Press Ctrl-C"))) {
+    if (Date.now() > deadline) throw new Error(`the agent did not start:\n${stderr.join("\n")}`);
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the agent exited:\n${stderr.join("\n")}${buffer}`);
+    buffer += value;
+    const lines = buffer.split("\n");
+    buffer = lines.pop()!;
+    stderr.push(...lines);
+  }
+  const drained = (async () => {
+    while (true) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      stderr.push(value);
+    }
+  })();
+  return {
+    child,
+    stderr,
+    async stop(signal: Deno.Signal = "SIGTERM") {
+      try {
+        child.kill(signal);
+      } catch { /* exited */ }
+      const status = await child.status;
+      await drained;
+      return status;
+    },
+  };
+}
+
+interface OfficialRoom {
+  ready: Promise<void>;
+  start(): Promise<void>;
+  dispose(): void;
+  waitForClose(): Promise<void>;
+  messaging: {
+    enable(): void;
+    getParticipantByName(name: string): unknown;
+    on(
+      name: string,
+      listener: (e: { message: { type: string; message: Record<string, unknown> } }) => void,
+    ): void;
+    sendMessage(
+      options: { to: unknown; type: string; message: Record<string, unknown> },
+    ): Promise<void>;
+  };
+}
+const require = createRequire(import.meta.url);
+const mesh = require("@meshagent/meshagent") as {
+  RoomClient: new (options: { protocolFactory: unknown; reconnectTimeout: number }) => OfficialRoom;
+  WebSocketClientProtocol: { createFactory(options: { url: string; token: string }): unknown };
+};
+
+async function until(done: () => boolean, what: string, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+Deno.test("meshagent process join: chat with tools, our client and the official client, restart and replay", async () => {
+  const server = await startTestServer();
+  const fake = await FakeOpenAIServer.start({ replies: script });
+  const host = await server.connect("e2e", "math-host");
+  const hosted = await startHostedToolkit(host, math);
+  let agent = await joinAgent(server, fake, "e2e");
+  const alice = await server.connect("e2e", "alice");
+  const official = new mesh.RoomClient({
+    protocolFactory: mesh.WebSocketClientProtocol.createFactory({
+      url: server.roomUrl("e2e"),
+      token: await server.token("e2e", "olga"),
+    }),
+    reconnectTimeout: 0,
+  });
+  official.ready.catch(() => {});
+  let chat: MessagingChatClient | undefined;
+  try {
+    chat = await MessagingChatClient.connect({ room: alice, agentName: "helper" });
+    const thread = await chat.startThread();
+
+    // turn 1: streamed, with a tool hosted by another participant
+    const first = await chat.startTurn(thread, "please add 2 and 3");
+    const kinds: string[] = [];
+    const deltas: string[] = [];
+    for await (const event of first.events) {
+      kinds.push(event.type.replace("meshagent.agent.", ""));
+      if (event.type.endsWith("text_content.delta")) deltas.push(String(event.text));
+    }
+    assert.equal((await first.done).text, "the sum is 5");
+    assert.deepEqual(deltas, ["the sum ", "is 5"], "text arrives as the provider streams it");
+    for (
+      const kind of [
+        "turn.started",
+        "tool_call.started",
+        "tool_call.ended",
+        "text_content.delta",
+        "turn.ended",
+      ]
+    ) {
+      assert.ok(kinds.includes(kind), `${kind} in ${kinds.join(", ")}`);
+    }
+
+    // turn 2 sees turn 1
+    const second = await chat.startTurn(thread, "what did I ask?");
+    assert.equal(
+      (await second.done).text,
+      "I have 2 messages: please add 2 and 3 | what did I ask?",
+    );
+
+    // the official client takes part in the same thread
+    await official.start();
+    const got: AgentMessage[] = [];
+    official.messaging.on("message", (e) => {
+      if (e.message.type === "agent-message") {
+        got.push(e.message.message as unknown as AgentMessage);
+      }
+    });
+    official.messaging.enable();
+    await until(
+      () => official.messaging.getParticipantByName("helper") !== null,
+      "helper in olga's presence",
+    );
+    const start = agentMessage("turn.start", {
+      thread_id: thread,
+      content: [{ type: "text", text: "hi from npm" }],
+    });
+    await official.messaging.sendMessage({
+      to: official.messaging.getParticipantByName("helper"),
+      type: "agent-message",
+      message: { payload: start },
+    });
+    await until(
+      () => got.some((m) => m.type === "meshagent.agent.turn.ended"),
+      "the official client's turn",
+    );
+    const npmText = got.filter((m) => m.type.endsWith("text_content.delta")).map((m) => m.text)
+      .join("");
+    assert.match(npmText, /^I have 3 messages: .* \| hi from npm$/);
+
+    // SIGKILL the agent, start it again: the thread comes back from the room
+    chat.close();
+    assert.equal((await agent.stop("SIGKILL")).signal, "SIGKILL");
+    agent = await joinAgent(server, fake, "e2e");
+    chat = await MessagingChatClient.connect({ room: alice, agentName: "helper" });
+    const replayed = await chat.openThread(thread);
+    const replayedTexts = replayed
+      .filter((m) => m.type === "meshagent.agent.turn.start")
+      .map((m) => (m.content as { text: string }[])[0].text);
+    assert.deepEqual(replayedTexts, ["please add 2 and 3", "what did I ask?", "hi from npm"]);
+    assert.ok(replayed.some((m) => m.type.endsWith("tool_call.ended")), "tool calls are replayed");
+
+    const before = fake.requests.length;
+    const third = await chat.startTurn(thread, "and now?");
+    assert.equal(
+      (await third.done).text,
+      "I have 4 messages: please add 2 and 3 | what did I ask? | hi from npm | and now?",
+    );
+    const request = fake.requests.slice(before).at(-1)!;
+    const input = request.body.input as Item[];
+    assert.ok(
+      input.some((item) => item.type === "function_call"),
+      "the earlier tool call is in the request",
+    );
+    assert.ok(input.some((item) => item.type === "function_call_output"), "and its result");
+    assert.match(JSON.stringify(request.body.instructions ?? input), /You are a test agent\./);
+  } finally {
+    chat?.close();
+    official.dispose();
+    await official.waitForClose().catch(() => {});
+    await alice.dispose();
+    await agent.stop();
+    await hosted.stop();
+    await host.dispose();
+    await fake.close();
+    await server.close();
+  }
+});
