@@ -181,6 +181,8 @@ export class AgentMessageError extends Error {
   readonly code: string;
 
   /**
+   * Creates the value.
+   *
    * @param message What is wrong, naming the field.
    * @param code A stable code (default `invalid_message`).
    */

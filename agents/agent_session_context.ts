@@ -114,6 +114,8 @@ export class AgentSessionContext {
   readonly usage: LLMUsage = { input_tokens: 0, output_tokens: 0 };
 
   /**
+   * Creates the value.
+   *
    * @param options Rules, items and metadata to start from.
    */
   constructor(options: AgentSessionContextOptions = {}) {

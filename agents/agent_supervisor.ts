@@ -126,6 +126,8 @@ export class AgentSupervisor implements ChannelHost {
   #stopped = false;
 
   /**
+   * Creates the value.
+   *
    * @param options Name, adapters, rules, toolkits, thread storage and isolation.
    */
   constructor(options: AgentSupervisorOptions) {

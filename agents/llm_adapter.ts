@@ -148,6 +148,8 @@ export class LLMError extends Error {
   readonly code: string;
 
   /**
+   * Creates the value.
+   *
    * @param message What went wrong, for a person.
    * @param code A stable code.
    * @param status The provider's HTTP status.
@@ -219,6 +221,8 @@ export class ToolIndex {
   readonly #qualified = new Map<string, IndexedTool>();
 
   /**
+   * Creates the value.
+   *
    * @param toolkits The toolkits of the response.
    */
   constructor(toolkits: readonly Toolkit[]) {

@@ -155,6 +155,8 @@ export abstract class LLMAdapterBase implements LLMAdapter {
   readonly #models: readonly LLMModelInfo[] | undefined;
 
   /**
+   * Creates the value.
+   *
    * @param options Model, retries, limits.
    * @param fallbackModel The model when neither the options nor the environment name one.
    */

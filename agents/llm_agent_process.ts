@@ -117,6 +117,8 @@ export class LLMAgentProcess {
   #stopped = false;
 
   /**
+   * Creates the value.
+   *
    * @param threadId The thread.
    * @param host The supervisor.
    * @param storage The thread's storage.

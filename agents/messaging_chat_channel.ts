@@ -61,6 +61,8 @@ export class MessagingChatChannel extends Channel {
   readonly #off: (() => void)[] = [];
 
   /**
+   * Creates the value.
+   *
    * @param options The room and the discovery settings.
    */
   constructor(options: MessagingChatChannelOptions) {
@@ -74,6 +76,7 @@ export class MessagingChatChannel extends Channel {
     return [...(this.#open.get(threadId) ?? [])];
   }
 
+  /** Listens to room messages and presence, enables messaging, sets the discovery attributes. */
   protected override async onStart(): Promise<void> {
     this.#off.push(this.#room.on("message", (message) => this.#onMessage(message)));
     this.#off.push(this.#room.on("participantRemoved", (p) => this.#onLeft(p)));
@@ -81,6 +84,7 @@ export class MessagingChatChannel extends Channel {
     this.#room.localParticipant?.setAttributes(this.attributes());
   }
 
+  /** Stops listening and clears `supports_agent_messages`. */
   protected override onStop(): Promise<void> {
     for (const off of this.#off.splice(0)) off();
     // Cleared to null on stop, as the official channel does.
@@ -90,6 +94,7 @@ export class MessagingChatChannel extends Channel {
     return Promise.resolve();
   }
 
+  /** The discovery attributes (see the class description). */
   override attributes(): JsonObject {
     const single = this.#options.threadingMode === "none";
     return {
@@ -211,6 +216,12 @@ export class MessagingChatChannel extends Channel {
     }
   }
 
+  /**
+   * Sends a thread's events to the participants that have it open, and answers to their requester.
+   *
+   * @param message The agent message.
+   * @param delivery Whom it answers, when it is for one participant.
+   */
   deliver(message: AgentMessage, delivery: Delivery): void {
     const kind = agentMessageKind(message.type) ?? "";
     if (delivery.to) {

@@ -52,6 +52,8 @@ export class ChatClientError extends Error {
   readonly code: string;
 
   /**
+   * Creates the value.
+   *
    * @param message What went wrong.
    * @param code A stable code.
    */

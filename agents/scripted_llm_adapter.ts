@@ -79,6 +79,8 @@ export class ScriptedLLMAdapter extends LLMAdapterBase {
   #calls = 0;
 
   /**
+   * Creates the value.
+   *
    * @param model The script.
    * @param options Provider name, default model (default `scripted-1`), retries, limits.
    */
@@ -88,6 +90,7 @@ export class ScriptedLLMAdapter extends LLMAdapterBase {
     this.#model = model;
   }
 
+  /** One scripted round: the script's text as deltas, its tool calls, or its error. */
   protected async round(round: LLMRound): Promise<LLMRoundResult> {
     const reply = await this.#model(round.request.context, {
       number: round.number,
@@ -122,6 +125,7 @@ export class ScriptedLLMAdapter extends LLMAdapterBase {
     return { items, toolCalls, usage: reply.usage };
   }
 
+  /** Retries what a provider would (no status, 408, 409, 429, ≥500); an `LLMError` is final. */
   protected classifyError(error: unknown): LLMErrorClass {
     if (error instanceof LLMError) return { retryable: false, message: error.message };
     const status = (error as { status?: number })?.status;

@@ -220,6 +220,8 @@ export class MemoryThreadStorageRepository implements ThreadStorageRepository {
   readonly #listeners = new Set<(event: ThreadIndexEvent) => void>();
 
   /**
+   * Creates the value.
+   *
    * @param dir The folder name in the `tmp://` URLs (default `threads`).
    */
   constructor(dir = "threads") {

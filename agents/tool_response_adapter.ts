@@ -59,6 +59,8 @@ export class ToolResponseAdapter {
   readonly maxToolCallLines: number;
 
   /**
+   * Creates the value.
+   *
    * @param options The limits.
    */
   constructor(options: ToolResponseAdapterOptions = {}) {
