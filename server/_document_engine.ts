@@ -56,6 +56,8 @@ export interface EngineCalls {
   build: { args: { schema: JsonObject; json: unknown }; result: Uint8Array };
   /** Forgets a document (nothing happens when it is not loaded). */
   unload: { args: { path: string }; result: null };
+  /** Forgets every document (the worker is handed to another room). */
+  clear: { args: Record<string, never>; result: null };
 }
 
 /** The name of an engine call. */
@@ -265,10 +267,10 @@ export class DocumentEngine {
     return null;
   }
 
-  /** Forgets every document. */
-  clear(): void {
+  clear(): null {
     for (const doc of this.#docs.values()) doc.ydoc.destroy();
     this.#docs.clear();
+    return null;
   }
 }
 
@@ -286,6 +288,7 @@ const OPS: {
   toJson: (e, a) => e.toJson(a),
   build: (e, a) => e.build(a),
   unload: (e, a) => e.unload(a),
+  clear: (e) => e.clear(),
 };
 
 /** An error thrown by an engine call, as it crosses to the caller. */
@@ -314,6 +317,7 @@ const TRANSFERABLE: { [K in EngineOp]: (result: EngineCalls[K]["result"]) => Arr
   toJson: none,
   build: bytes,
   unload: none,
+  clear: none,
 };
 
 /** The buffers of a call's result the caller may take over (transfer) instead of copying. */

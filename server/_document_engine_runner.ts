@@ -14,6 +14,11 @@
 // sent to the new worker, so nobody else loses anything but time.
 import { ErrorCode, RoomError } from "@meshagent/api";
 import {
+  releaseDocumentWorker,
+  stopDocumentWorker,
+  takeDocumentWorker,
+} from "./_document_worker_pool.ts";
+import {
   DocumentEngine,
   type EngineCalls,
   type EngineError,
@@ -67,14 +72,8 @@ const DOING: Record<EngineOp, string> = {
   toJson: "reading the document JSON",
   build: "building the new document",
   unload: "closing the document",
+  clear: "emptying the document engine",
 };
-
-let liveWorkers = 0;
-
-/** How many document workers are running in this process (for tests). */
-export function liveDocumentWorkers(): number {
-  return liveWorkers;
-}
 
 function roomErrorOf(error: EngineError): RoomError {
   return new RoomError(error.message, error.code);
@@ -150,7 +149,7 @@ export class DocumentEngineRunner {
     this.#held = null;
     clearTimeout(this.#reloadTimer);
     clearTimeout(this.#idleTimer);
-    this.#stopWorker();
+    this.#stopWorker(pending.length === 0);
     this.#inline?.clear();
     for (const call of pending) {
       call.reject(new RoomError("the room is closing", ErrorCode.INVALID_STATE));
@@ -172,11 +171,7 @@ export class DocumentEngineRunner {
   }
 
   #startWorker(): Worker {
-    const worker = new Worker(new URL("./_document_engine_entry.ts", import.meta.url).href, {
-      type: "module",
-      name: this.#options.name,
-    });
-    liveWorkers++;
+    const { worker, ready } = takeDocumentWorker(this.#options.name);
     worker.onmessage = (event: MessageEvent<Reply>) => {
       if (worker !== this.#worker) return;
       if (event.data.id === undefined) {
@@ -193,18 +188,25 @@ export class DocumentEngineRunner {
       );
     };
     this.#worker = worker;
-    this.#ready = false;
+    this.#ready = ready;
     return worker;
   }
 
-  #stopWorker(): void {
+  /**
+   * Lets the worker go: back to the pool when it is done cleanly (nothing pending, loaded), else
+   * stopped.
+   */
+  #stopWorker(keep = false): void {
     clearTimeout(this.#watchdog);
     this.#watchdog = undefined;
     this.#loaded.clear();
-    if (!this.#worker) return;
-    this.#worker.terminate();
+    const worker = this.#worker;
+    if (!worker) return;
     this.#worker = undefined;
-    liveWorkers--;
+    worker.onmessage = null;
+    worker.onerror = null;
+    if (keep && this.#ready && this.#sent.length === 0) releaseDocumentWorker(worker);
+    else stopDocumentWorker(worker);
   }
 
   #post(call: Call): void {
@@ -296,7 +298,9 @@ export class DocumentEngineRunner {
     ) return;
     this.#idleTimer = setTimeout(() => {
       this.#idleTimer = undefined;
-      if (this.#sent.length === 0 && !this.#held && this.#loaded.size === 0) this.#stopWorker();
+      if (this.#sent.length === 0 && !this.#held && this.#loaded.size === 0) {
+        this.#stopWorker(true);
+      }
     }, this.#options.idleMs);
   }
 }

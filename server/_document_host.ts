@@ -132,11 +132,6 @@ export class DocumentHost {
     return this.#docs.size;
   }
 
-  /** True while the room's document worker runs. */
-  get engineRunning(): boolean {
-    return this.#engine.running;
-  }
-
   #files(): Promise<FileStore> {
     return this.#room.files();
   }

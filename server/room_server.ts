@@ -25,6 +25,7 @@ import { storageToolkit } from "./storage_toolkit.ts";
 import { syncToolkit, type SyncToolkitOptions } from "./sync_toolkit.ts";
 import { createDownloadHandler, type DownloadHandler, DownloadUrlSigner } from "./download_url.ts";
 import { loadDownloadUrlSecret } from "./_download_url_secret.ts";
+import { stopIdleDocumentWorkers } from "./_document_worker_pool.ts";
 
 /** The server name reported by `GET /`. */
 export const SERVER_NAME = "meshagent-deno-server";
@@ -507,6 +508,8 @@ export class RoomServer {
       this.#roomClosing.add(closing);
     }
     await Promise.all(this.#roomClosing);
+    // The document workers the rooms handed back for the next room.
+    stopIdleDocumentWorkers();
   }
 }
 

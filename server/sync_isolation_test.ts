@@ -18,7 +18,7 @@ import {
 } from "@meshagent/api";
 import { TestClient } from "./_test_helpers.ts";
 import { startTestServer, type TestServer } from "./testing.ts";
-import { liveDocumentWorkers } from "./_document_engine_runner.ts";
+import { idleDocumentWorkers, liveDocumentWorkers } from "./_document_worker_pool.ts";
 import { hostileAttributesUpdate } from "./testdata/hostile_update.ts";
 import { type HostileSender, startHostileSender } from "./testdata/hostile_process.ts";
 
@@ -264,36 +264,45 @@ Deno.test("sync: an update past the time limit is refused with 1009; the room's 
   assert.equal(liveDocumentWorkers(), baseline);
 });
 
-Deno.test("sync: a room's worker starts on first use and stops when no document is open for a while, or the room ends", async () => {
+Deno.test("sync: a room's worker starts on first use, is handed back when no document is open for a while or the room ends, and serves the next room", async () => {
   const baseline = liveDocumentWorkers();
+  assert.equal(idleDocumentWorkers(), 0);
+  /** Workers serving a room now. */
+  const busy = () => liveDocumentWorkers() - idleDocumentWorkers() - baseline;
   const server = await startTestServer({ server: { sync: { workerIdleMs: 100 } } });
   try {
     const alice = await join(server, "idle", "alice");
     const bob = await join(server, "other", "bob");
+    const carol = await join(server, "third", "carol");
     try {
       assert.equal(liveDocumentWorkers(), baseline); // none before a document is used
       await open(alice, "a1", "one.page");
-      assert.equal(liveDocumentWorkers(), baseline + 1);
+      assert.equal(busy(), 1);
       // describe loads and unloads: bob's room has a worker only for a while.
       await bob.invoke("sync", "create", { path: "two.page", schema: SCHEMA_JSON });
       await bob.invoke("sync", "describe", { path: "two.page" });
-      await until(() => liveDocumentWorkers() === baseline + 1, "bob's idle worker to stop");
-      // alice's stays while her document is open, and stops once it is closed.
+      await until(() => busy() === 1 && idleDocumentWorkers() === 1, "bob's worker to be idle");
+      assert.equal(liveDocumentWorkers(), baseline + 2);
+      // alice's stays while her document is open, and is handed back once it is closed.
       await new Promise((resolve) => setTimeout(resolve, 300));
-      assert.equal(liveDocumentWorkers(), baseline + 1);
+      assert.equal(busy(), 1);
       await alice.chunk("a1", ControlContent.close());
-      await until(() => liveDocumentWorkers() === baseline, "alice's idle worker to stop");
-      // Used again: a new one.
-      await open(alice, "a2", "one.page");
-      assert.equal(liveDocumentWorkers(), baseline + 1);
+      await until(() => busy() === 0 && idleDocumentWorkers() === 2, "alice's worker to be idle");
+      // Another room takes a kept worker (no new one).
+      await open(carol, "c1", "one.page");
+      assert.equal(busy(), 1);
+      assert.equal(liveDocumentWorkers(), baseline + 2);
     } finally {
       await alice.close();
       await bob.close();
+      await carol.close();
     }
   } finally {
     await server.close();
   }
+  // The server's shutdown stops the idle ones.
   assert.equal(liveDocumentWorkers(), baseline);
+  assert.equal(idleDocumentWorkers(), 0);
 });
 
 Deno.test("sync: inline isolation runs the same on the event loop, with no worker", async () => {
