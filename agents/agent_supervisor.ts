@@ -8,7 +8,10 @@ import type {
   ChannelParticipant,
   Delivery,
 } from "./channel.ts";
+import { chatTurnToolkit } from "./chat_turn_toolkit.ts";
 import type { LLMAdapter } from "./llm_adapter.ts";
+import { MessagingChatChannel } from "./messaging_chat_channel.ts";
+import { threadSearchToolkit } from "./thread_search_toolkit.ts";
 import { type AgentProcessHost, LLMAgentProcess, type TurnRequest } from "./llm_agent_process.ts";
 import {
   isStoredMessage,
@@ -62,6 +65,13 @@ export interface AgentSupervisorOptions {
   idleTimeoutMs?: number;
   /** Whether a tool call needs a person's approval (`tool_call.approval_requested`). */
   requiresApproval?: (toolkit: string, tool: string) => boolean;
+  /**
+   * Add the runtime's own turn toolkits (default true, as the official runtime): `search`
+   * (`grep_current_thread`, `get_message_range`, `count_current_thread_messages`) over the
+   * thread's storage, and with a chat channel `chat` (`list_threads`, `grep_thread_list`,
+   * `attach_file`).
+   */
+  builtinTurnToolkits?: boolean;
 }
 
 /** [impl] A thread's name when none was given: the start of its first message. */
@@ -290,7 +300,21 @@ export class AgentSupervisor implements ChannelHost {
               ),
           }) ?? [];
           const channels = this.#channels.flatMap((c) => c.turnToolkits(threadId, turn.turnId));
-          return [...(this.#options.toolkits ?? []), ...made, ...channels];
+          const builtin: Toolkit[] = [];
+          if (this.#options.builtinTurnToolkits !== false) {
+            builtin.push(threadSearchToolkit(created.storage, { agentName: this.agentName }));
+            if (this.#channels.some((c) => c instanceof MessagingChatChannel)) {
+              builtin.push(chatTurnToolkit({
+                repository,
+                room: this.#room,
+                emit: ({ type, ...fields }) =>
+                  this.emit(
+                    agentMessage(type, { thread_id: threadId, turn_id: turn.turnId, ...fields }),
+                  ),
+              }));
+            }
+          }
+          return [...(this.#options.toolkits ?? []), ...builtin, ...made, ...channels];
         },
         requiresApproval: this.#options.requiresApproval,
       };
