@@ -50,7 +50,9 @@ export interface WorkerOptions extends Omit<SingleRoomAgentOptions, "toolkits"> 
  * and rules, on each job — a {@linkcode QueueChannel} in front of an {@linkcode AgentSupervisor}.
  * A job is a queue item as the queue channel reads it (`{prompt, path?, model?, …}` or a string;
  * its `model` overrides the default); each job's thread is stored (by default as a MeshDocument
- * under `.threads`), and jobs with the same `path` share one thread.
+ * under `.threads`), and jobs with the same `path` share one thread. With the default storage a
+ * `path` names a document in `threadDir` (`.threads/daily-{YYYY}-{MM}-{DD}.thread`); a job on a
+ * thread the storage does not own is refused and logged.
  *
  * With `toolkitName`, the worker also hosts a toolkit with `queue_<name>_task{prompt}`: other
  * participants (or models) hand it work by calling that tool.
