@@ -109,6 +109,23 @@ Deno.test("worker: queued jobs and queue_<name>_task calls become stored threads
     );
     assert.equal(deleted, 0);
 
+    // jobs with the same path (time tokens expanded) share one thread document
+    await producer.queues.send("articles", {
+      prompt: "daily one",
+      path: ".threads/daily-{YYYY}.thread",
+    });
+    await producer.queues.send("articles", {
+      prompt: "daily two",
+      path: ".threads/daily-{YYYY}.thread",
+    });
+    const daily = await threads.open(`.threads/daily-${new Date().getUTCFullYear()}.thread`);
+    const both = await eventually(async () => {
+      const messages = await daily.messages();
+      return messages.filter((m) => m.type === "meshagent.agent.turn.ended").length === 2 &&
+        messages;
+    }, "two turns on the daily thread");
+    assert.match(answer(both), /summary of: daily one.*summary of: daily two/);
+
     // a job on an unknown thread is logged and skipped; the worker goes on
     await producer.queues.send("articles", { prompt: "x", path: "elsewhere/t" });
     await producer.queues.send("articles", { prompt: "article four" });
