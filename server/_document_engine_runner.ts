@@ -1,7 +1,7 @@
 // Private: runs a room's DocumentEngine off the server's event loop, in a Deno Worker of the
-// room's own (started on first use, stopped when the room closes or after a while with no
-// document loaded), so that a participant's huge or crafted Yjs update stalls that room's
-// documents only, never the server.
+// room's own (taken on first use, handed back to _document_worker_pool.ts when the room closes or
+// has had no document loaded for a while), so that a participant's huge or crafted Yjs update
+// stalls that room's documents only, never the server.
 //
 // Calls are answered in the order made (a Worker handles its messages one at a time), which keeps
 // the order in which updates are relayed and logged. Arguments are copied into the worker (never
@@ -103,11 +103,6 @@ export class DocumentEngineRunner {
 
   constructor(options: DocumentEngineRunnerOptions) {
     this.#options = options;
-  }
-
-  /** True while a worker runs. */
-  get running(): boolean {
-    return this.#worker !== undefined;
   }
 
   /**

@@ -29,11 +29,12 @@ export const SYNC_START_TIMEOUT_MS = 30_000;
 export interface SyncToolkitOptions {
   /**
    * Where the room's Yjs work runs (decoding, applying and checking updates, encoding states,
-   * compaction, document JSON): `worker` (default) in a Deno Worker of the room's own, started
-   * on first use and stopped when the room ends or has had no document open for
-   * `workerIdleMs`, so a huge or crafted update stalls that room's documents only; `inline` on
-   * the server's event loop, as one thread (no time limit; for benchmarks and tests that
-   * compare the two).
+   * compaction, document JSON): `worker` (default) in a Deno Worker of the room's own, taken on
+   * first use and handed back when the room ends or has had no document open for
+   * `workerIdleMs` (kept warm for the next room a while, then stopped), so a huge or crafted
+   * update stalls that room's documents only; `inline` on the server's event loop (no time
+   * limit; for benchmarks and tests that compare the two, and embedders that cannot start
+   * workers).
    */
   isolation?: "worker" | "inline";
   /**
@@ -44,7 +45,9 @@ export interface SyncToolkitOptions {
    * isolation only.
    */
   timeLimitMs?: number;
-  /** How long a room's worker with no document open is kept, in milliseconds (default 30000). */
+  /**
+   * How long a room keeps its worker with no document open, in milliseconds (default 30000).
+   */
   workerIdleMs?: number;
 }
 
