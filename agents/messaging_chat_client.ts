@@ -326,9 +326,8 @@ export class MessagingChatClient {
     }
     turnId = String(accepted.turn_id);
     for (const m of early.splice(0)) if (m.turn_id === turnId && !ended) take(m);
-    const client = this;
     const interrupt = () =>
-      client.send("turn.interrupt", { thread_id: threadId, turn_id: turnId }).then(() => {});
+      this.send("turn.interrupt", { thread_id: threadId, turn_id: turnId }).then(() => {});
     options.signal?.addEventListener("abort", () => void interrupt().catch(() => {}), {
       once: true,
     });
@@ -337,7 +336,7 @@ export class MessagingChatClient {
       done,
       interrupt,
       steer: (more: string) =>
-        client.send("turn.steer", {
+        this.send("turn.steer", {
           thread_id: threadId,
           turn_id: turnId,
           content: [{ type: "text", text: more }],

@@ -51,3 +51,4 @@ export * from "./llm_task_runner.ts";
 export * from "./worker.ts";
 export * from "./legacy_chat_channel.ts";
 export * from "./chat_bot.ts";
+export * from "./llm_agent.ts";
