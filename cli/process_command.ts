@@ -4,9 +4,12 @@ import {
   type Channel,
   type ChannelParticipant,
   DocumentThreadStorageRepository,
+  MailChannel,
   MemoryThreadStorageRepository,
   MessagingChatChannel,
+  QueueChannel,
   type ThreadStorageRepository,
+  ToolkitChannel,
 } from "@meshagent/agents";
 import { RemoteToolkit, StorageToolkit, type Toolkit } from "@meshagent/tools";
 import { buildAdapters } from "./_llm_providers.ts";
@@ -82,7 +85,7 @@ async function channelsFor(
         );
         break;
       default: {
-        const made = await extraChannel(kind, arg, room, options);
+        const made = extraChannel(kind, arg, room, options);
         if (!made) {
           throw new Error(
             `unknown --channel ${spec}: use chat, queue:NAME, toolkit:NAME or mail:ADDRESS`,
@@ -95,33 +98,25 @@ async function channelsFor(
   return channels;
 }
 
-/** The queue, toolkit and mail channels (loaded when asked for). */
-async function extraChannel(
+/** The queue, toolkit and mail channels. */
+function extraChannel(
   kind: string,
   arg: string,
   room: RoomClient,
   options: ProcessJoinOptions,
-): Promise<Channel | null> {
-  const agents = await import("@meshagent/agents") as Record<string, unknown>;
-  const make = (name: string, init: Record<string, unknown>): Channel => {
-    const ChannelClass = agents[name] as
-      | (new (init: Record<string, unknown>) => Channel)
-      | undefined;
-    if (!ChannelClass) throw new Error(`the ${kind} channel is not available in this build`);
-    return new ChannelClass(init);
-  };
-  if (arg === "" && kind !== "chat") {
+): Channel | null {
+  if (arg === "" && ["queue", "toolkit", "mail"].includes(kind)) {
     throw new Error(`--channel ${kind}: needs a name, e.g. ${kind}:${options.agentName}`);
   }
   switch (kind) {
     case "queue":
-      return make("QueueChannel", { room, queue: arg });
+      return new QueueChannel({ room, queueName: arg });
     case "toolkit":
-      return make("ToolkitChannel", { room, name: arg });
+      return new ToolkitChannel({ room, toolkitName: arg });
     case "mail": {
       const [address, query = ""] = arg.split("?");
       const replyAll = new URLSearchParams(query).get("reply-all") === "true";
-      return make("MailChannel", { room, address, replyAll });
+      return new MailChannel({ room, emailAddress: address, replyAll });
     }
     default:
       return null;

@@ -66,7 +66,12 @@ interface Agent {
   stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
 }
 
-async function joinAgent(server: TestServer, fake: FakeOpenAIServer, room: string): Promise<Agent> {
+async function joinAgent(
+  server: TestServer,
+  fake: FakeOpenAIServer,
+  room: string,
+  flags: string[] = [],
+): Promise<Agent> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -88,6 +93,7 @@ async function joinAgent(server: TestServer, fake: FakeOpenAIServer, room: strin
       server.url,
       "--key",
       server.apiKey,
+      ...flags,
     ],
     cwd: ROOT,
     env: { OPENAI_BASE_URL: fake.baseURL, OPENAI_API_KEY: "test-key", NO_COLOR: "1" },
@@ -152,9 +158,13 @@ const mesh = require("@meshagent/meshagent") as {
   WebSocketClientProtocol: { createFactory(options: { url: string; token: string }): unknown };
 };
 
-async function until(done: () => boolean, what: string, ms = 20_000): Promise<void> {
+async function until(
+  done: () => boolean | Promise<boolean>,
+  what: string,
+  ms = 20_000,
+): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!done()) {
+  while (!(await done())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
@@ -273,6 +283,136 @@ Deno.test("meshagent process join: chat with tools, our client and the official 
     await agent.stop();
     await hosted.stop();
     await host.dispose();
+    await fake.close();
+    await server.close();
+  }
+});
+
+async function cli(
+  server: TestServer,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args, "--api-url", server.url, "--key", server.apiKey],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+}
+
+Deno.test("meshagent process join: toolkit and queue channels; chat --message; process threads and messages", async () => {
+  const server = await startTestServer();
+  const fake = await FakeOpenAIServer.start({ replies: script });
+  const agent = await joinAgent(server, fake, "channels", [
+    "--channel",
+    "chat",
+    "--channel",
+    "toolkit:helper",
+    "--channel",
+    "queue:helper-jobs",
+  ]);
+  const room = await server.connect("channels", "bob");
+  try {
+    // run_helper_task, called by another participant, returns the turn's final text
+    const task = await cli(
+      server,
+      "room",
+      "agents",
+      "invoke-tool",
+      "--room",
+      "channels",
+      "--toolkit",
+      "helper",
+      "--tool",
+      "run_helper_task",
+      "--arguments",
+      '{"prompt":"from a tool call"}',
+    );
+    assert.equal(task.code, 0, task.stderr);
+    assert.match(task.stdout, /I have 1 messages: from a tool call/);
+
+    // a queue item becomes a turn (and a thread)
+    await room.queues.send("helper-jobs", { prompt: "from the queue" }, { create: true });
+    await until(
+      () => fake.requests.some((r) => userTexts(r).includes("from the queue")),
+      "the queued job at the model",
+    );
+
+    // a one-shot terminal chat
+    const chat = await cli(
+      server,
+      "chat",
+      "--room",
+      "channels",
+      "--agent",
+      "helper",
+      "--message",
+      "hello from the terminal",
+    );
+    assert.equal(chat.code, 0, chat.stderr);
+    assert.match(chat.stdout, /I have 1 messages: hello from the terminal/);
+
+    // the stored threads, read from the room
+    await until(async () => {
+      const listed = await cli(
+        server,
+        "process",
+        "threads",
+        "--room",
+        "channels",
+        "--agent-name",
+        "helper",
+        "--json",
+      );
+      return listed.stdout.trim().split("\n").length >= 3;
+    }, "three stored threads");
+    const listed = await cli(
+      server,
+      "process",
+      "threads",
+      "--room",
+      "channels",
+      "--agent-name",
+      "helper",
+      "--json",
+    );
+    const threads = listed.stdout.trim().split("\n").map((line) => JSON.parse(line));
+    const terminal = threads.find((t) => String(t.name).startsWith("hello from the terminal"));
+    assert.ok(terminal, `the chat's thread in ${listed.stdout}`);
+    const messages = await cli(
+      server,
+      "process",
+      "messages",
+      "--room",
+      "channels",
+      "--agent-name",
+      "helper",
+      "--thread-id",
+      terminal.path,
+    );
+    assert.equal(messages.code, 0, messages.stderr);
+    assert.match(messages.stdout, /hello from the terminal/);
+    assert.match(messages.stdout, /assistant +I have 1 messages/);
+    const unknown = await cli(
+      server,
+      "chat",
+      "--room",
+      "channels",
+      "--agent",
+      "nobody",
+      "--message",
+      "x",
+      "--wait",
+      "1",
+    );
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /no agent named nobody/);
+  } finally {
+    await room.dispose();
+    await agent.stop();
     await fake.close();
     await server.close();
   }
