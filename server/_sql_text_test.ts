@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { RoomError } from "@meshagent/api";
+import { RoomDatabase } from "./room_database.ts";
 import {
   decodeFileSegment,
   encodeFileSegment,
@@ -69,5 +72,65 @@ Deno.test("fragmentProblem accepts expressions and refuses anything that escapes
   ];
   for (const [fragment, pattern] of bad) {
     assert.match(fragmentProblem(fragment) ?? "", pattern, fragment);
+  }
+});
+
+Deno.test("isBlankSql is true for all text that SQLite prepares to a null statement", () => {
+  // Found by fuzzing RoomDatabase: "\uFEFF" or " \v" as a query prepared to a null statement,
+  // and reading it crashed the process with a segmentation fault.
+  assert.ok(isBlankSql("\uFEFF"));
+  assert.ok(isBlankSql(" \v"));
+  assert.ok(isBlankSql(";\uFEFF -- c"));
+  assert.ok(isBlankSql("\0SELECT 1"), "SQLite reads no further than a NUL");
+  assert.ok(!isBlankSql("\uFEFFSELECT 1"));
+  assert.ok(!isBlankSql("SELECT 1\0"));
+  // Every string of up to 3 characters from a hostile alphabet: if SQLite prepares it without
+  // an error and it holds no statement, isBlankSql must say so.
+  const db = new DatabaseSync(":memory:");
+  const alphabet = [" ", "\t", "\n", "\v", "\f", "\r", ";", "-", "/", "*", "\0", "\uFEFF"];
+  alphabet.push("\u00a0", "\u2028", "\u3000", "\x01", "\x1f", "x");
+  let checked = 0;
+  const visit = (text: string): void => {
+    if (text.length > 0 && !/[a-z]/i.test(text)) {
+      let prepared = true;
+      try {
+        db.prepare(text); // never used: a null statement must not be touched
+      } catch {
+        prepared = false;
+      }
+      if (prepared) assert.ok(isBlankSql(text), JSON.stringify(text));
+      checked++;
+    }
+    if (text.length < 3) { for (const ch of alphabet) visit(text + ch); }
+  };
+  visit("");
+  db.close();
+  assert.ok(checked > 5000);
+});
+
+Deno.test("a RoomDatabase refuses blank SQL by SQLite's rules instead of crashing", () => {
+  const dir = Deno.makeTempDirSync();
+  const db = new RoomDatabase({ dir });
+  try {
+    db.createDatabase({ name: "main" });
+    for (const query of ["\uFEFF", " \v", "\0", "SELECT 1; \v"]) {
+      const runs: ((request: { database: string; query: string }) => unknown)[] = [
+        (r) => db.openSqlQuery(r),
+        (r) => db.executeSql(r),
+        (r) => db.executeSqlStatement(r),
+      ];
+      for (const run of runs) {
+        try {
+          const result = run({ database: "main", query });
+          // "SELECT 1; \v" is one statement and a blank rest.
+          assert.equal(query, "SELECT 1; \v", JSON.stringify(result));
+        } catch (e) {
+          assert.ok(e instanceof RoomError && e.code === 1002, String(e));
+        }
+      }
+    }
+  } finally {
+    db.close();
+    Deno.removeSync(dir, { recursive: true });
   }
 });
