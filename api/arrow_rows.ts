@@ -449,7 +449,15 @@ function openReader(bytes: Uint8Array): arrow.RecordBatchReader {
 function schemaColumns(schema: arrow.Schema): { columns: ColumnSchema[]; readers: Reader[] } {
   const columns: ColumnSchema[] = [];
   const readers: Reader[] = [];
-  for (const field of schema.fields) {
+  for (const [index, field] of schema.fields.entries()) {
+    // A FlatBuffer field may leave its name out; apache-arrow then gives null (found by fuzzing
+    // the sqlite insert stream: a writer failed on it with a TypeError).
+    if (typeof field.name !== "string") {
+      throw new RoomError(
+        `Arrow field ${index} has no name; every column needs one`,
+        ErrorCode.INVALID_REQUEST,
+      );
+    }
     const { type, read } = columnReader(field);
     columns.push({ name: field.name, type, nullable: field.nullable });
     readers.push(read);

@@ -314,6 +314,6 @@ export async function runFuzz(
 export function formatFindings(report: FuzzReport): string {
   return report.findings.map((f) =>
     `[${f.target}] ${f.where}: ${f.message}\n  replay: deno run -A bench/fuzz.ts --target ` +
-    `${f.target} --replay ${f.input.length > 4000 ? f.input.slice(0, 4000) + "…" : f.input}`
+    `${f.target} --replay ${f.input}`
   ).join("\n\n");
 }
