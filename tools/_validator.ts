@@ -13,6 +13,19 @@ export type SchemaCheck = (value: unknown) => string[];
 const MAX_PROBLEMS = 8;
 
 const cache = new WeakMap<JsonObject, SchemaCheck>();
+/**
+ * Compiled checks by schema text: tools made anew for every turn (the runtime's turn toolkits,
+ * client toolkits) bring equal schemas in new objects. Bounded, least recently used first out.
+ */
+const byText = new Map<string, SchemaCheck>();
+const MAX_BY_TEXT = 512;
+/**
+ * [impl] ajv keeps every compiled function's generated code in its instance's scope, and
+ * `removeSchema` does not release it (measured: ~16 KB per compile, forever). A fresh instance
+ * every this many compiles lets the old scope go with the checks that still use it.
+ */
+const COMPILES_PER_INSTANCE = 256;
+let compiles = 0;
 
 function isDraft07(schema: JsonObject): boolean {
   const declared = schema.$schema;
@@ -25,6 +38,10 @@ let draft07Ajv: Ajv | undefined;
 let draft2020Ajv: Ajv2020 | undefined;
 
 function ajvFor(draft07: boolean): Ajv | Ajv2020 {
+  if (++compiles % COMPILES_PER_INSTANCE === 0) {
+    draft07Ajv = undefined;
+    draft2020Ajv = undefined;
+  }
   if (draft07) return draft07Ajv ??= new Ajv(options);
   return draft2020Ajv ??= new Ajv2020(options);
 }
@@ -57,6 +74,17 @@ export function compileSchema(schema: JsonObject, defs?: JsonObject | null): Sch
   const full: JsonObject = defs
     ? { ...schema, $defs: { ...defs, ...(schema.$defs as JsonObject | undefined) } }
     : schema;
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(full);
+  } catch { /* not JSON (a cycle): compiled, not cached by text */ }
+  const known = text === undefined ? undefined : byText.get(text);
+  if (known) {
+    byText.delete(text!);
+    byText.set(text!, known);
+    if (!defs) cache.set(schema, known);
+    return known;
+  }
   let validate: ValidateFunction;
   const ajv = ajvFor(isDraft07(full));
   try {
@@ -75,5 +103,9 @@ export function compileSchema(schema: JsonObject, defs?: JsonObject | null): Sch
     return problems;
   };
   if (!defs) cache.set(schema, check);
+  if (text !== undefined) {
+    byText.set(text, check);
+    if (byText.size > MAX_BY_TEXT) byText.delete(byText.keys().next().value as string);
+  }
   return check;
 }
