@@ -158,10 +158,10 @@ export abstract class LLMAdapterBase implements LLMAdapter {
    * Creates the value.
    *
    * @param options Model, retries, limits.
-   * @param fallbackModel The model when neither the options nor the environment name one.
+   * @param fallbackModel The model when the options name none (nor a first of `models`).
    */
   constructor(options: LLMAdapterBaseOptions, fallbackModel: string) {
-    this.#model = options.model ?? fallbackModel;
+    this.#model = options.model ?? options.models?.[0]?.name ?? fallbackModel;
     this.#maxRetries = Math.max(0, options.maxRetries ?? 10);
     this.#baseDelay = options.retryBaseDelayMs ?? 1000;
     this.#maxDelay = options.retryMaxDelayMs ?? 30_000;
