@@ -43,6 +43,16 @@ function agentOptions(command: Command): Command {
       new Option("--thread-isolation <mode>", "everyone shares threads, or each person has theirs")
         .choices(["global", "participant"]),
     )
+    .option(
+      "--mcp <url>",
+      "an MCP server (streamable HTTP) for every turn: URL or LABEL=URL (repeatable)",
+      collect,
+    )
+    .option(
+      "--mcp-stdio <command>",
+      "an MCP server run as a command: LABEL=command args (repeatable)",
+      collect,
+    )
     .option("--empty-state-title <text>", "what chat UIs show before the first message");
 }
 

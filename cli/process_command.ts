@@ -13,6 +13,7 @@ import {
 } from "@meshagent/agents";
 import { RemoteToolkit, StorageToolkit, type Toolkit } from "@meshagent/tools";
 import { buildAdapters } from "./_llm_providers.ts";
+import { McpToolkits, parseMcpStdio, parseMcpUrl, turnMcpServers } from "./_mcp_turn_toolkits.ts";
 import type { Output } from "./output.ts";
 import { connectRoom, type Env, type RoomConnectionOptions } from "./room_connection.ts";
 
@@ -46,6 +47,10 @@ export interface ProcessJoinOptions extends RoomConnectionOptions {
   threadIsolation?: "global" | "participant";
   /** `--empty-state-title`: what chat UIs show before the first message. */
   emptyStateTitle?: string;
+  /** `--mcp`: MCP servers over streamable HTTP (`URL` or `LABEL=URL`) for every turn. */
+  mcp?: string[];
+  /** `--mcp-stdio`: MCP servers run as commands (`LABEL=command args…`) for every turn. */
+  mcpStdio?: string[];
   /** Provider request retries (tests). */
   maxRetries?: number;
   /** The first retry delay in ms (tests). */
@@ -189,6 +194,12 @@ export async function startProcessAgent(
       toolkits.push(new StorageToolkit({ room, readOnly: !options.storage }));
     }
     const required = options.requireToolkit ?? [];
+    const mcp = new McpToolkits();
+    const staticMcp = [
+      ...(options.mcp ?? []).map(parseMcpUrl),
+      ...(options.mcpStdio ?? []).map(parseMcpStdio),
+    ];
+    const log = (line: string) => console.error(`agent ${options.agentName}: ${line}`);
     const supervisor = new AgentSupervisor({
       agentName: options.agentName,
       room,
@@ -198,8 +209,12 @@ export async function startProcessAgent(
       toolkits,
       threadIsolation: isolation,
       threadStorage: isolation === "participant" ? (p) => repository(p) : repository(),
-      turnToolkits: async () => {
-        const found: Toolkit[] = [];
+      turnToolkits: async (turn) => {
+        // MCP servers of the agent (--mcp, --mcp-stdio) and of the turn (TurnStart.mcp).
+        const found: Toolkit[] = await mcp.toolkits(
+          [...staticMcp, ...turnMcpServers(turn.message.mcp)],
+          log,
+        );
         for (const name of required) {
           // Resolved at every turn: a toolkit that came back after a restart is found again.
           try {
@@ -223,6 +238,7 @@ export async function startProcessAgent(
         `channels: ${channels.map((c) => c.name).join(", ")}; threads: ${supervisor.threadDir})`,
       async stop() {
         await supervisor.stop();
+        await mcp.close();
         await room.dispose();
       },
     };

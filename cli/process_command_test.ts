@@ -417,3 +417,58 @@ Deno.test("meshagent process join: toolkit and queue channels; chat --message; p
     await server.close();
   }
 });
+
+Deno.test("meshagent process join: a turn's MCP servers (TurnStart.mcp) become tools of that turn", async () => {
+  const { startTestServer: startMcpServer, TEST_TOKEN } = await import(
+    "../adapters/mcp/testdata/mcp_test_server.ts"
+  );
+  const mcp = await startMcpServer();
+  const server = await startTestServer();
+  const fake = await FakeOpenAIServer.start({
+    replies: (request) => {
+      const input = (request.body.input ?? []) as Item[];
+      const last = input.at(-1) ?? {};
+      if (last.type === "function_call_output") return { text: `calc says ${last.output}` };
+      const tools = JSON.stringify(request.body.tools ?? []);
+      if (!tools.includes('"calc"')) return { text: "no calc tools" };
+      return { toolCalls: [{ namespace: "calc", name: "add", arguments: { a: 2, b: 40 } }] };
+    },
+  });
+  const agent = await joinAgent(server, fake, "mcp");
+  const room = await server.connect("mcp", "alice");
+  try {
+    const chat = await MessagingChatClient.connect({ room, agentName: "helper" });
+    const thread = await chat.startThread();
+    const sent = await chat.send("turn.start", {
+      thread_id: thread,
+      content: [{ type: "text", text: "add with calc" }],
+      mcp: {
+        servers: [{
+          server_label: "calc",
+          server_url: mcp.url,
+          headers: { Authorization: `Bearer ${TEST_TOKEN}` },
+        }],
+      },
+    });
+    const got: AgentMessage[] = [];
+    const off = chat.listen((m) => got.push(m));
+    await until(() => got.some((m) => m.type.endsWith("turn.ended")), "the MCP turn");
+    off();
+    assert.ok(sent.message_id);
+    const text = got.filter((m) => m.type.endsWith("text_content.delta")).map((m) => m.text).join(
+      "",
+    );
+    assert.match(text, /calc says .*42/);
+    assert.equal(mcp.calls.get("add"), 1);
+    // a turn without mcp servers does not get them
+    const plain = await chat.startTurn(thread, "and without?");
+    assert.equal((await plain.done).text, "no calc tools");
+    chat.close();
+  } finally {
+    await room.dispose();
+    await agent.stop();
+    await fake.close();
+    await server.close();
+    await mcp.close();
+  }
+});
