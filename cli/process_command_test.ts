@@ -472,3 +472,96 @@ Deno.test("meshagent process join: a turn's MCP servers (TurnStart.mcp) become t
     await mcp.close();
   }
 });
+
+Deno.test("meshagent process run --message answers in the terminal; meshagent chat: Ctrl-C interrupts the turn", async () => {
+  const server = await startTestServer();
+  const fake = await FakeOpenAIServer.start({
+    replies: (request) =>
+      userTexts(request).at(-1) === "slow"
+        ? { text: Array.from({ length: 200 }, (_, i) => `w${i} `), delayMs: 20 }
+        : { text: ["hi ", "there"] },
+  });
+  try {
+    const run = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        MAIN,
+        "process",
+        "run",
+        "--room",
+        "run",
+        "--agent-name",
+        "helper",
+        "--model",
+        "gpt-test",
+        "--message",
+        "hello",
+        "--api-url",
+        server.url,
+        "--key",
+        server.apiKey,
+      ],
+      cwd: ROOT,
+      env: { OPENAI_BASE_URL: fake.baseURL, OPENAI_API_KEY: "test-key" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+    assert.equal(run.code, 0, decode(run.stderr));
+    assert.match(decode(run.stdout), /hi there/);
+
+    const agent = await joinAgent(server, fake, "ctrlc");
+    try {
+      const chat = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          MAIN,
+          "chat",
+          "--room",
+          "ctrlc",
+          "--agent",
+          "helper",
+          "--message",
+          "slow",
+          "--api-url",
+          server.url,
+          "--key",
+          server.apiKey,
+        ],
+        cwd: ROOT,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const stdout = chat.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      let seen = "";
+      while (!seen.includes("w1 ")) {
+        const { value, done } = await stdout.read();
+        if (done) break;
+        seen += value;
+      }
+      chat.kill("SIGINT");
+      const rest = (async () => {
+        while (true) {
+          const { value, done } = await stdout.read();
+          if (done) return;
+          seen += value;
+        }
+      })();
+      const stderr = new Response(chat.stderr).text();
+      const status = await chat.status;
+      await rest;
+      assert.equal(status.code, 0, await stderr);
+      assert.match(await stderr, /\(interrupted\)/);
+      assert.ok(!seen.includes("w199"), "the answer stopped early");
+    } finally {
+      await agent.stop();
+    }
+  } finally {
+    await fake.close();
+    await server.close();
+  }
+});
