@@ -69,11 +69,11 @@ export interface ProcessAgent {
   stop(): Promise<void>;
 }
 
-async function channelsFor(
+function channelsFor(
   specs: readonly string[],
   room: RoomClient,
   options: ProcessJoinOptions,
-): Promise<Channel[]> {
+): Channel[] {
   const channels: Channel[] = [];
   for (const spec of specs.length > 0 ? specs : ["chat"]) {
     const colon = spec.indexOf(":");
@@ -228,7 +228,7 @@ export async function startProcessAgent(
         return found;
       },
     });
-    const channels = await channelsFor(options.channel ?? [], room, options);
+    const channels = channelsFor(options.channel ?? [], room, options);
     await supervisor.start(channels);
     const models = adapters.map((a) => `${a.provider}/${a.defaultModel()}`).join(", ");
     return {

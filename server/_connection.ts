@@ -17,7 +17,7 @@ import {
   unpackMessage,
 } from "@meshagent/api";
 import type { InboundLimits } from "./_inbound_limits.ts";
-import { InputStream } from "./_input_stream.ts";
+import { type InputBudget, InputStream } from "./_input_stream.ts";
 import { Participant } from "./participant.ts";
 import type { Room } from "./room.ts";
 import type { ToolContext, ToolResult } from "./room_toolkit.ts";
@@ -149,6 +149,8 @@ export function serveConnection(
 
   /** Open tool calls with streamed input, by tool call id. Per connection; dies with it. */
   const calls = new Map<string, InputStream>();
+  // [impl] Unread streamed input of built-in tools, all calls of this connection together.
+  const inputBudget: InputBudget = { used: 0, max: 64 * 1024 * 1024 };
   let ended = false;
   const end = () => {
     if (ended) return;
@@ -363,7 +365,7 @@ export function serveConnection(
     let stream: InputStream | undefined;
     if (input instanceof ControlContent && input.method === "open") {
       // Registered before anything awaits, so chunks that follow the invoke always find it.
-      stream = new InputStream();
+      stream = new InputStream(inputBudget);
       calls.get(toolCallId)?.end();
       calls.set(toolCallId, stream);
     }

@@ -1,11 +1,29 @@
-import type { Content } from "@meshagent/api";
+import { type Content, ErrorCode, ErrorContent } from "@meshagent/api";
 
 /** [impl] Chunks buffered before their `__response__` is held back (TS waits for each answer). */
 const HIGH_WATER = 32;
+/**
+ * [impl] Unread chunks one stream may hold at most. Clients wait for each chunk's answer; one
+ * that does not (a hostile or broken one) gets its extra chunks refused instead of growing memory.
+ */
+export const MAX_UNREAD_CHUNKS = 256;
+
+/** Bytes of unread chunks all the streams of one connection may hold together. */
+export interface InputBudget {
+  /** Bytes held now. */
+  used: number;
+  /** The most (default in the connection: 64 MiB). */
+  readonly max: number;
+}
 
 interface Item {
   content: Content;
   ack?: () => void;
+  bytes: number;
+}
+
+function sizeOf(content: Content): number {
+  return 256 + (content.payload?.length ?? 0);
 }
 
 /**
@@ -19,6 +37,14 @@ interface Item {
  */
 export class InputStream implements AsyncIterable<Content> {
   #items: Item[] = [];
+  readonly #budget: InputBudget;
+
+  /**
+   * @param budget The connection's budget for unread chunks (shared by its streams).
+   */
+  constructor(budget: InputBudget = { used: 0, max: Infinity }) {
+    this.#budget = budget;
+  }
   #waiter: ((result: IteratorResult<Content>) => void) | null = null;
   #ended = false;
   /** Answers the tool sends itself (see {@linkcode InputStream.deferAcks}), by chunk. */
@@ -37,6 +63,7 @@ export class InputStream implements AsyncIterable<Content> {
    * @param ack Sends the chunk's `__response__` (empty, or the given content).
    */
   push(content: Content, ack: (response?: Content) => void): void {
+    const original = ack;
     if (this.#ended || this.#closing) {
       ack();
       return;
@@ -52,11 +79,27 @@ export class InputStream implements AsyncIterable<Content> {
       waiter({ value: content, done: false });
       return;
     }
+    const bytes = sizeOf(content);
+    if (
+      this.#items.length >= MAX_UNREAD_CHUNKS || this.#budget.used + bytes > this.#budget.max
+    ) {
+      // Refused, not buffered: the sender did not wait for the answers of the chunks before.
+      this.#deferred?.delete(content);
+      return original(
+        new ErrorContent(
+          `too many unread input chunks (${this.#items.length} waiting, ` +
+            `${this.#budget.used} bytes on this connection): wait for each chunk's answer ` +
+            `before sending the next`,
+          ErrorCode.INVALID_STATE,
+        ),
+      );
+    }
+    this.#budget.used += bytes;
     if (this.#items.length < HIGH_WATER) {
       ack();
-      this.#items.push({ content });
+      this.#items.push({ content, bytes });
     } else {
-      this.#items.push({ content, ack });
+      this.#items.push({ content, ack, bytes });
     }
   }
 
@@ -91,7 +134,10 @@ export class InputStream implements AsyncIterable<Content> {
   end(): void {
     if (this.#ended) return;
     this.#ended = true;
-    for (const item of this.#items) item.ack?.();
+    for (const item of this.#items) {
+      this.#budget.used -= item.bytes;
+      item.ack?.();
+    }
     this.#items = [];
     const waiter = this.#waiter;
     this.#waiter = null;
@@ -110,6 +156,7 @@ export class InputStream implements AsyncIterable<Content> {
   next(): Promise<IteratorResult<Content>> {
     const item = this.#items.shift();
     if (item) {
+      this.#budget.used -= item.bytes;
       item.ack?.();
       if (this.#closing && this.#items.length === 0) this.end();
       return Promise.resolve({ value: item.content, done: false });
