@@ -280,3 +280,35 @@ Deno.test("sync: a server restart keeps every acknowledged update; clients reope
     await server.close();
   }
 });
+
+Deno.test("sync: a document deleted through storage is not written back; its open copies are closed", async () => {
+  const server = await startTestServer();
+  const client = await connect(server, "del", "a");
+  try {
+    // last subscriber gone, then deleted: the unload's save must not bring it back
+    const path = "notes/gone.page";
+    const first = await client.sync.open(path, {
+      schema,
+      initialJson: { page: { title: "T", children: [] } },
+    });
+    first.root.setAttribute("title", "changed");
+    await client.sync.close(path);
+    await client.storage.delete(path);
+    await new Promise((r) => setTimeout(r, 600)); // past the save debounce
+    assert.equal(await client.storage.exists(path), false);
+
+    // deleted while open: the next save notices, the copy is closed (3001), nothing comes back
+    const open = "notes/open.page";
+    const doc = await client.sync.open(open, {
+      schema,
+      initialJson: { page: { title: "T", children: [] } },
+    });
+    await client.storage.delete(open);
+    doc.root.setAttribute("title", "after the delete");
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(await client.storage.exists(open), false);
+  } finally {
+    await client.dispose();
+    await server.close();
+  }
+});

@@ -125,6 +125,34 @@ export class DocumentHost {
       name: `documents of room ${room.name}`,
       reload: () => this.#reload(),
     });
+    this.#offRemoved = room.onFilesRemoved((paths) => this.#removed(paths));
+  }
+
+  readonly #offRemoved: () => void;
+
+  /**
+   * Files were deleted (or moved away) through storage: open documents among them are forgotten —
+   * subscribers told (3001), log dropped — and a save already writing is undone once it lands.
+   */
+  #removed(paths: readonly string[]): void {
+    for (const doc of [...this.#loaded]) {
+      if (!paths.some((p) => doc.path === p || doc.path.startsWith(`${p}/`))) continue;
+      const error = new RoomError(
+        `the document file ${doc.path} was deleted`,
+        ErrorCode.STORAGE_NOT_FOUND,
+      );
+      const writing = doc.writing;
+      this.#log.truncate(doc.path, Number.MAX_SAFE_INTEGER);
+      this.#drop(doc);
+      this.#call("unload", { path: doc.path }).catch(() => {});
+      for (const s of [...doc.subscribers]) s.fail(error);
+      if (writing) {
+        writing.finally(async () => {
+          const store = await this.#files();
+          if (await store.stat(doc.path)) await store.delete(doc.path).catch(() => {});
+        }).catch(() => {});
+      }
+    }
   }
 
   /** How many documents are loaded. */
@@ -257,6 +285,7 @@ export class DocumentHost {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#offRemoved();
     const docs = await Promise.allSettled([...this.#docs.values()]);
     for (const r of docs) {
       if (r.status !== "fulfilled") continue;
@@ -504,7 +533,22 @@ export class DocumentHost {
       // Every update logged so far is in the engine's state (it answered them before this).
       const covered = doc.loggedSeq;
       try {
+        // [impl] A document whose file was deleted through storage is forgotten, not written
+        // back: its subscribers are told (3001) and its log dropped. (The check narrows the race
+        // with a delete to the moment between it and the write.)
+        if (!(await (await this.#files()).stat(doc.path))) {
+          const error = new RoomError(
+            `the document file ${doc.path} was deleted`,
+            ErrorCode.STORAGE_NOT_FOUND,
+          );
+          this.#log.truncate(doc.path, covered);
+          this.#drop(doc);
+          this.#call("unload", { path: doc.path }).catch(() => {});
+          for (const s of [...doc.subscribers]) s.fail(error);
+          return;
+        }
         const state = await this.#call("compact", { path: doc.path });
+        if (doc.unloaded) return; // deleted (or dropped) while the state was made: not written
         const writing = (async () => {
           await this.#write(
             doc.path,

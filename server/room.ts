@@ -52,6 +52,7 @@ export class Room {
   readonly #toolkits = new Map<string, ToolkitEntry>();
   #closed = false;
   readonly #openFileStore?: () => Promise<FileStore>;
+  readonly #removedListeners = new Set<(paths: readonly string[]) => void>();
   #fileStore?: Promise<FileStore>;
 
   /**
@@ -175,6 +176,33 @@ export class Room {
       this.#fileStore.catch(() => this.#fileStore = undefined);
     }
     return this.#fileStore;
+  }
+
+  /**
+   * Listens for files removed through the room (deleted, or the source of a move), e.g. so that
+   * an open document whose file was deleted is forgotten instead of written back.
+   *
+   * @param listener Gets the removed paths (a removed folder's path stands for what it held).
+   * @returns Stops listening.
+   */
+  onFilesRemoved(listener: (paths: readonly string[]) => void): () => void {
+    this.#removedListeners.add(listener);
+    return () => this.#removedListeners.delete(listener);
+  }
+
+  /**
+   * Tells the room's toolkits that files were removed (called by the toolkit that removed them).
+   *
+   * @param paths The removed paths.
+   */
+  filesRemoved(paths: readonly string[]): void {
+    for (const listener of [...this.#removedListeners]) {
+      try {
+        listener(paths);
+      } catch (e) {
+        console.error(`room ${this.name}: a files-removed listener failed:`, e);
+      }
+    }
   }
 
   /** Ends the room: closes every toolkit (and so its stores). Safe to call more than once. */

@@ -261,6 +261,7 @@ export function storageToolkit(room: Room, options: StorageToolkitOptions = {}):
         checkWrite(ctx.scope, path);
         const store = await room.files();
         await store.delete(path, { recursive });
+        room.filesRemoved([path]);
         broadcast("storage.file.deleted", { path, participant_id: ctx.participant.id }, path);
         return EMPTY;
       },
@@ -276,6 +277,7 @@ export function storageToolkit(room: Room, options: StorageToolkitOptions = {}):
         checkWrite(ctx.scope, to);
         const store = await room.files();
         await store.move(from, to, { overwrite });
+        room.filesRemoved([from]);
         broadcast(
           "storage.file.moved",
           { source_path: from, destination_path: to, participant_id: ctx.participant.id },
