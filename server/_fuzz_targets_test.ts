@@ -1,8 +1,9 @@
 // The CI fuzz run (issue 9 item 6): each target replays its seed corpus (server/testdata/fuzz/)
 // and then runs a fixed number of mutated inputs from a fixed seed, within a time cap, and must
-// find nothing: about 35 s in all on an idle 2-core machine, at most ~45 s on a loaded one. MESHAGENT_FUZZ_SECONDS=N runs each target
-// for N seconds instead (no input limit), MESHAGENT_FUZZ_SEED=N picks another seed. The long run
-// is bench/fuzz.ts (bench/README.md). A finding prints the input and how to replay it.
+// find nothing: about 30 s in all on an idle 2-core machine, at most ~45 s on a loaded one.
+// MESHAGENT_FUZZ_SECONDS=N runs each target for N seconds instead (no input limit),
+// MESHAGENT_FUZZ_SEED=N picks another seed. The long run is bench/fuzz.ts (bench/README.md). A
+// finding prints the input and how to replay it.
 import assert from "node:assert/strict";
 import { FUZZ_TARGETS } from "./_fuzz_targets.ts";
 import { formatFindings, loadCorpus, runFuzz } from "./_fuzz_runner.ts";
