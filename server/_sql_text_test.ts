@@ -75,20 +75,20 @@ Deno.test("fragmentProblem accepts expressions and refuses anything that escapes
   }
 });
 
-Deno.test("isBlankSql is true for all text that SQLite prepares to a null statement", () => {
+Deno.test("isBlankSql is true exactly for the text that SQLite prepares to a null statement", () => {
   // Found by fuzzing RoomDatabase: "\uFEFF" or " \v" as a query prepared to a null statement,
   // and reading it crashed the process with a segmentation fault.
   assert.ok(isBlankSql("\uFEFF"));
   assert.ok(isBlankSql(" \v"));
   assert.ok(isBlankSql(";\uFEFF -- c"));
-  assert.ok(isBlankSql("\0SELECT 1"), "SQLite reads no further than a NUL");
+  assert.ok(!isBlankSql("\v"), "SQLite refuses a vertical tab that starts a token");
   assert.ok(!isBlankSql("\uFEFFSELECT 1"));
-  assert.ok(!isBlankSql("SELECT 1\0"));
-  // Every string of up to 3 characters from a hostile alphabet: if SQLite prepares it without
-  // an error and it holds no statement, isBlankSql must say so.
+  // Every string of up to 3 characters from a hostile alphabet (NUL aside: SQL with a NUL is
+  // refused before it is prepared): when SQLite prepares it without an error it holds no
+  // statement, and isBlankSql must say so.
   const db = new DatabaseSync(":memory:");
-  const alphabet = [" ", "\t", "\n", "\v", "\f", "\r", ";", "-", "/", "*", "\0", "\uFEFF"];
-  alphabet.push("\u00a0", "\u2028", "\u3000", "\x01", "\x1f", "x");
+  const alphabet = [" ", "\t", "\n", "\v", "\f", "\r", ";", "-", "/", "*", "\uFEFF", "'"];
+  alphabet.push("\u00a0", "\u2028", "\u3000", "\x01", "\x1f", "\x7f", "x");
   let checked = 0;
   const visit = (text: string): void => {
     if (text.length > 0 && !/[a-z]/i.test(text)) {
@@ -98,7 +98,11 @@ Deno.test("isBlankSql is true for all text that SQLite prepares to a null statem
       } catch {
         prepared = false;
       }
-      if (prepared) assert.ok(isBlankSql(text), JSON.stringify(text));
+      // Without comments and byte-order marks (which this side calls blank in a few more
+      // places than SQLite, where it refuses them as errors), both ways.
+      if (prepared || !/[-/\uFEFF]/.test(text)) {
+        assert.equal(isBlankSql(text), prepared, JSON.stringify(text));
+      }
       checked++;
     }
     if (text.length < 3) { for (const ch of alphabet) visit(text + ch); }
