@@ -87,14 +87,7 @@ export const sqliteTarget: FuzzTarget = {
   name: "sqlite",
   description: "sqlite request scripts → checkSqliteGrant and RoomDatabase",
   timeoutMs: 5000,
-  knownIssues: [{
-    // `plain` in server/_sqlite_values.ts recurses once per nesting level of a `{"list"}`,
-    // `{"struct"}` or plain JSON value (update values, where values): ~10,000 levels overflow the
-    // stack and the caller gets "internal error: Maximum call stack size exceeded" instead of a
-    // 1002. Reported to the owner of the sqlite worker move (issue 9); remove once fixed.
-    pattern: /Maximum call stack size exceeded[^]*_sqlite_values\.ts/,
-    note: "deep encoded values overflow the stack in _sqlite_values.ts plain()",
-  }],
+  knownIssues: [],
   async open(): Promise<FuzzSession> {
     const root = await scratchDir("meshagent-fuzz-sqlite-");
     let n = 0;

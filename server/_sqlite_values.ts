@@ -28,9 +28,19 @@ function base64ToBytes(text: string, what: string): Uint8Array {
 }
 
 /** Turns an encoded value into plain JSON (for `list`/`struct`/`json` stored as JSON text). */
-function plain(value: unknown, what: string): unknown {
+/** [impl] Deepest nesting of an encoded value (JSON text itself may nest deeper: it is text). */
+export const MAX_VALUE_DEPTH = 64;
+
+function plain(value: unknown, what: string, depth = 0): unknown {
   if (value === null || typeof value !== "object") return value;
-  if (Array.isArray(value)) return value.map((item) => plain(item, what));
+  if (depth >= MAX_VALUE_DEPTH) {
+    throw new RoomError(
+      `${what} nests more than ${MAX_VALUE_DEPTH} levels deep; send deep data as JSON text`,
+      ErrorCode.INVALID_REQUEST,
+    );
+  }
+  const next = depth + 1;
+  if (Array.isArray(value)) return value.map((item) => plain(item, what, next));
   const keys = Object.keys(value);
   const obj = value as Record<string, unknown>;
   if (keys.length === 1) {
@@ -38,12 +48,12 @@ function plain(value: unknown, what: string): unknown {
     const inner = obj[key];
     switch (key) {
       case "list":
-        if (Array.isArray(inner)) return inner.map((item) => plain(item, what));
+        if (Array.isArray(inner)) return inner.map((item) => plain(item, what, next));
         break;
       case "struct":
         if (inner !== null && typeof inner === "object" && !Array.isArray(inner)) {
           return Object.fromEntries(
-            Object.entries(inner).map(([k, v]) => [k, plain(v, what)]),
+            Object.entries(inner).map(([k, v]) => [k, plain(v, what, next)]),
           );
         }
         break;
@@ -57,7 +67,7 @@ function plain(value: unknown, what: string): unknown {
         break;
     }
   }
-  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, plain(v, what)]));
+  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, plain(v, what, next)]));
 }
 
 /**

@@ -1139,3 +1139,27 @@ Deno.test(
     assert.deepEqual(searchRows(db, { select: ["id", "name"] }), [[1n, "a"], [2n, "b"], [4n, "z"]]);
   }, { batchRows: 1 }),
 );
+
+Deno.test(
+  "deeply nested encoded values are refused with 1002, not a stack overflow (found by fuzzing)",
+  withDb((db) => {
+    seed(db);
+    const deep = "[".repeat(20_000) + "]".repeat(20_000);
+    rejects(
+      () =>
+        db.update({
+          ...DB,
+          table: "t",
+          where: { id: 1 },
+          values: [{ column: "name", value_json: deep }],
+        }),
+      1002,
+      /nests more than 64 levels/,
+    );
+    rejects(
+      () => db.delete({ ...DB, table: "t", where: { name: JSON.parse(deep) } }),
+      1002,
+      /nests more than 64 levels/,
+    );
+  }),
+);
