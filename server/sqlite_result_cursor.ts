@@ -49,6 +49,12 @@ function approxSize(row: readonly SqlValue[]): number {
  * `close_sql_query`). Each {@linkcode next} gives one self-contained Arrow IPC stream for one
  * `data` chunk, or null when the result is exhausted (answer the pull with `CLOSE`).
  *
+ * Known limitation (Deno 2.9.6): `node:sqlite`'s `StatementSync.iterate()` (and `get()`) end
+ * quietly when a step fails after the statement started — a runtime error in row 2 (a value over
+ * the length limit, an integer overflow) reads as the end of the result, an error in row 1 as an
+ * empty result; only `all()` throws. Streaming needs `iterate()`, so such a result comes back
+ * truncated rather than as an error until Deno reports step errors.
+ *
  * The column types are fixed when the cursor opens: declared column types win; columns without
  * one (computed columns) take theirs from the first batch, which is read ahead for that.
  *
