@@ -41,5 +41,7 @@ export * from "./storage_client.ts";
 export * from "./storage_files.ts";
 export * from "./storage_name_policy.ts";
 export * from "./database_client.ts";
+export * from "./dataset_rows.ts";
+export * from "./datasets_client.ts";
 export * from "./sync_client.ts";
 export * from "./mime_type.ts";

@@ -21,6 +21,7 @@ import { DeveloperClient } from "./developer_client.ts";
 import { AgentsClient } from "./agents_client.ts";
 import { SyncClient } from "./sync_client.ts";
 import { DatabaseClient } from "./database_client.ts";
+import { DatasetsClient } from "./datasets_client.ts";
 import { StorageClient } from "./storage_client.ts";
 
 /** Connect to a room by URL and token. */
@@ -149,6 +150,8 @@ export class RoomClient {
   readonly sync: SyncClient;
   /** The room's SQLite databases (toolkit `sqlite`); also reachable as `sqlite`. */
   readonly database: DatabaseClient;
+  /** The room's datasets (toolkit `dataset`): versioned tables with vector search. */
+  readonly datasets: DatasetsClient;
   /** Room storage: files, uploads, downloads and file events. */
   readonly storage: StorageClient;
 
@@ -203,6 +206,7 @@ export class RoomClient {
     this.agents = new AgentsClient(this);
     this.sync = new SyncClient(this);
     this.database = new DatabaseClient(this);
+    this.datasets = new DatasetsClient(this);
     this.storage = new StorageClient(this);
 
     this.onMessage("room_ready", (m) => this.#onRoomReady(m));

@@ -21,6 +21,7 @@ import { isValidRoomName } from "./room_name.ts";
 import type { RoomToolkitFactory } from "./room_toolkit.ts";
 import { sqliteQueueStore } from "./sqlite_queue_store.ts";
 import { sqliteToolkit, type SqliteToolkitOptions } from "./sqlite_toolkit.ts";
+import { datasetToolkit, type DatasetToolkitOptions } from "./dataset_toolkit.ts";
 import { storageToolkit } from "./storage_toolkit.ts";
 import { syncToolkit, type SyncToolkitOptions } from "./sync_toolkit.ts";
 import { createDownloadHandler, type DownloadHandler, DownloadUrlSigner } from "./download_url.ts";
@@ -91,6 +92,8 @@ export interface RoomServerOptions {
    * its own by default), the per-statement time limit (default 5 s), memory and batch limits.
    */
   sqlite?: SqliteToolkitOptions;
+  /** The room datasets (`dataset` toolkit): the store and its limits. */
+  dataset?: DatasetToolkitOptions;
   /**
    * The rooms' synchronized documents (the `sync` toolkit): where their Yjs work runs (a Worker
    * per room by default) and its time limit per update (default 10 s).
@@ -307,6 +310,7 @@ export class RoomServer {
           },
         }),
       (room: Room) => sqliteToolkit(room, options.sqlite),
+      (room: Room) => datasetToolkit(room, options.dataset),
       (room: Room) => syncToolkit(room, options.sync),
       ...(options.toolkits ?? []),
     ];
