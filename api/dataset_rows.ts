@@ -68,6 +68,11 @@ export interface DatasetColumn {
   type: DatasetColumnType;
   /** Whether NULLs are allowed (default true). */
   nullable?: boolean;
+  /**
+   * Field metadata, e.g. `{"lance-encoding:compression": "zstd"}` (LanceDB's per-column
+   * compression).
+   */
+  metadata?: Readonly<Record<string, string>>;
 }
 
 /** One value of a dataset row. */
@@ -155,7 +160,8 @@ function arrowType(type: string): arrow.DataType {
 }
 
 function arrowField(column: DatasetColumn): arrow.Field {
-  const metadata = column.type === "json" ? new Map([[JSON_KEY, "json"]]) : undefined;
+  const metadata = new Map(Object.entries(column.metadata ?? {}));
+  if (column.type === "json") metadata.set(JSON_KEY, "json");
   return new arrow.Field(column.name, arrowType(column.type), column.nullable ?? true, metadata);
 }
 
@@ -487,11 +493,15 @@ export class ArrowTable {
 
   /** The columns, in order. */
   get columns(): DatasetColumn[] {
-    return this.#decoded().schema.fields.map((field) => ({
-      name: field.name,
-      type: typeName(field),
-      nullable: field.nullable,
-    }));
+    return this.#decoded().schema.fields.map((field) => {
+      const metadata = Object.fromEntries([...field.metadata].filter(([k]) => k !== JSON_KEY));
+      return {
+        name: field.name,
+        type: typeName(field),
+        nullable: field.nullable,
+        ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
+      };
+    });
   }
 
   /** The number of rows. */

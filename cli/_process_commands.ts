@@ -36,9 +36,12 @@ function agentOptions(command: Command): Command {
     )
     .option("--thread-dir <dir>", "folder of the thread documents (default .threads/<agent>)")
     .addOption(
-      new Option("--thread-storage <where>", "keep threads in the room (default) or in memory")
-        .choices(["room", "none"]),
+      new Option(
+        "--thread-storage <where>",
+        "keep threads as room documents (default), in room dataset tables, or in memory",
+      ).choices(["room", "dataset", "none"]),
     )
+    .option("--verbose-dataset", "with --thread-storage dataset, store every delta")
     .addOption(
       new Option("--thread-isolation <mode>", "everyone shares threads, or each person has theirs")
         .choices(["global", "participant"]),

@@ -3,6 +3,7 @@ import {
   AgentSupervisor,
   type Channel,
   type ChannelParticipant,
+  DatasetThreadStorageRepository,
   DocumentThreadStorageRepository,
   MailChannel,
   MemoryThreadStorageRepository,
@@ -41,8 +42,13 @@ export interface ProcessJoinOptions extends RoomConnectionOptions {
   threadingMode?: "default-new" | "none";
   /** `--thread-dir`: the folder of the thread documents (default `.threads/<agent>`). */
   threadDir?: string;
-  /** `--thread-storage`: `room` (MeshDocuments in the room, default) or `none` (memory). */
-  threadStorage?: "room" | "none";
+  /**
+   * `--thread-storage`: `room` (MeshDocuments in the room, default), `dataset` (tables in the
+   * room's datasets, the official runtime's layout: `dataset://<dir>/<uuid>`) or `none` (memory).
+   */
+  threadStorage?: "room" | "dataset" | "none";
+  /** `--verbose-dataset`: with dataset storage, keep every delta instead of one per item. */
+  verboseDataset?: boolean;
   /** `--thread-isolation`: `global` (default) or `participant`. */
   threadIsolation?: "global" | "participant";
   /** `--empty-state-title`: what chat UIs show before the first message. */
@@ -180,6 +186,14 @@ export async function startProcessAgent(
     const threadDir = options.threadDir ?? `.threads/${options.agentName}`;
     const repository = (participant?: ChannelParticipant): ThreadStorageRepository => {
       const dir = participant ? `${threadDir}/${participant.name ?? participant.id}` : threadDir;
+      if (options.threadStorage === "dataset") {
+        return new DatasetThreadStorageRepository({
+          room,
+          agentName: options.agentName,
+          threadDir: dir,
+          persistDeltas: options.verboseDataset,
+        });
+      }
       return options.threadStorage === "none"
         ? new MemoryThreadStorageRepository(dir)
         : new DocumentThreadStorageRepository({
