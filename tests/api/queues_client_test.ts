@@ -1,6 +1,6 @@
 // Integration tests of QueuesClient against our real room server.
 import assert from "node:assert/strict";
-import { RoomError } from "./errors.ts";
+import { RoomError } from "@meshagent/api";
 import { connect, roomName, withServer } from "./testdata/test_room.ts";
 
 Deno.test("send then receive on another participant returns the message", async () => {

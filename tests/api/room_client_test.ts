@@ -1,8 +1,6 @@
 // Integration tests of RoomClient against our real room server.
 import assert from "node:assert/strict";
-import { ConnectionClosedError } from "./errors.ts";
-import { RoomClient } from "./room_client.ts";
-import { HandshakeRejectedError } from "./websocket_client_protocol.ts";
+import { ConnectionClosedError, HandshakeRejectedError, RoomClient } from "@meshagent/api";
 import { connect, nextEvent, roomName, until, withServer } from "./testdata/test_room.ts";
 
 Deno.test("start: room info and the local participant", async () => {

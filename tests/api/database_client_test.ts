@@ -1,9 +1,6 @@
 // Integration tests of DatabaseClient (`room.database`) against our real room server.
 import assert from "node:assert/strict";
-import { ApiScope } from "./api_scope.ts";
-import { DatabaseClient, SqlQuery } from "./database_client.ts";
-import { RoomError } from "./errors.ts";
-import type { RoomClient } from "./room_client.ts";
+import { ApiScope, DatabaseClient, type RoomClient, RoomError, SqlQuery } from "@meshagent/api";
 import { connect, roomName, type TestServer, withServer } from "./testdata/test_room.ts";
 
 const NOTES = [{ name: "id", type: "int64" as const }, { name: "title", type: "utf8" as const }];

@@ -1,8 +1,11 @@
 // Test helpers for the integration tests of the room clients against our real server.
 import { startTestServer, type TestServer } from "@meshagent/server/testing";
-import type { EventEmitter } from "../event_emitter.ts";
-import { RoomClient, type RoomClientUrlOptions } from "../room_client.ts";
-import type { RoomClientEvents } from "../room_event.ts";
+import {
+  type EventEmitter,
+  RoomClient,
+  type RoomClientEvents,
+  type RoomClientUrlOptions,
+} from "@meshagent/api";
 
 export type { TestServer };
 

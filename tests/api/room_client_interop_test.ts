@@ -2,7 +2,7 @@
 // our server: presence both ways, messages with attachments both ways, attribute updates.
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
-import type { RoomMessage } from "./room_event.ts";
+import type { RoomMessage } from "@meshagent/api";
 import { connect, nextEvent, roomName, until, withServer } from "./testdata/test_room.ts";
 
 // The parts of the untyped official client this test uses.

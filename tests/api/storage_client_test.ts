@@ -1,13 +1,17 @@
 // StorageClient against the real room server: round trips, progress, semantics, errors, events,
 // grants and path checks.
 import assert from "node:assert/strict";
-import { ApiScope, PathGrant, StorageGrant } from "./api_scope.ts";
-import { RoomError } from "./errors.ts";
-import type { RoomClient } from "./room_client.ts";
-import type { StorageProgress } from "./storage_client.ts";
-import type { StorageClientEvents } from "./storage_events.ts";
+import {
+  ApiScope,
+  PathGrant,
+  type RoomClient,
+  RoomClient as Client,
+  RoomError,
+  type StorageClientEvents,
+  StorageGrant,
+  type StorageProgress,
+} from "@meshagent/api";
 import { connect, roomName, type TestServer, withServer } from "./testdata/test_room.ts";
-import { RoomClient as Client } from "./room_client.ts";
 
 function pattern(size: number, seed = 1): Uint8Array {
   const out = new Uint8Array(size);

@@ -1,7 +1,6 @@
 // Integration tests of MessagingClient against our real room server.
 import assert from "node:assert/strict";
-import { RoomError } from "./errors.ts";
-import type { RoomMessage } from "./room_event.ts";
+import { RoomError, type RoomMessage } from "@meshagent/api";
 import { connect, nextEvent, roomName, until, withServer } from "./testdata/test_room.ts";
 
 Deno.test("sendMessage delivers the message and a binary attachment byte for byte", async () => {

@@ -10,7 +10,7 @@ import {
   SyncGrant,
   toWireUpdate,
 } from "@meshagent/api";
-import { SCHEMA_JSON } from "./testdata/sync_page_schema.ts";
+import { SCHEMA_JSON } from "../../api/testdata/sync_page_schema.ts";
 import { startTestServer, type TestServer } from "@meshagent/server/testing";
 
 const schema = MeshSchema.fromJson(SCHEMA_JSON);

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { MeshSchema, RoomClient } from "@meshagent/api";
-import { SCHEMA_JSON } from "./testdata/sync_page_schema.ts";
+import { SCHEMA_JSON } from "../../api/testdata/sync_page_schema.ts";
 import { startTestServer } from "@meshagent/server/testing";
 
 const require = createRequire(import.meta.url);

@@ -1,6 +1,6 @@
 // Integration tests of DeveloperClient against our real room server.
 import assert from "node:assert/strict";
-import type { RoomLogEvent } from "./room_event.ts";
+import type { RoomLogEvent } from "@meshagent/api";
 import { connect, roomName, until, withServer } from "./testdata/test_room.ts";
 
 Deno.test("log events reach a logs() subscriber; breaking out ends the subscription", async () => {

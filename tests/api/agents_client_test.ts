@@ -1,8 +1,7 @@
 // Integration tests of AgentsClient against our real room server (built-in toolkits; hosted
 // toolkits and room.list_toolkits are covered once the server routes them).
 import assert from "node:assert/strict";
-import { JsonContent } from "./content.ts";
-import { RoomError } from "./errors.ts";
+import { JsonContent, RoomError } from "@meshagent/api";
 import { connect, roomName, withServer } from "./testdata/test_room.ts";
 
 Deno.test("invokeTool returns a JSON result as JsonContent", async () => {
