@@ -5,11 +5,12 @@ import {
   decodeArrowStream,
   encodeArrowStream,
   inferColumnTypes,
+  type Row,
+  type RowValue,
   type SqlValue,
 } from "./arrow_rows.ts";
 import { bytesToBase64 } from "./_base64.ts";
 import { ErrorCode, RoomError } from "./errors.ts";
-import type { Row, RowValue } from "./database_client.ts";
 
 function invalid(message: string): RoomError {
   return new RoomError(message, ErrorCode.INVALID_REQUEST);

@@ -1,31 +1,22 @@
 // Private: helpers for document JSON (spec §2.9) shared by MeshSchema and MeshDocument.
 import type { JsonObject } from "./packing.ts";
-import {
-  ELEMENT_ID_ATTRIBUTE,
-  type ElementType,
-  type MeshSchema,
-  MeshSchemaValidationError,
-  type SimpleValueType,
-} from "./mesh_schema.ts";
+import { ELEMENT_ID_ATTRIBUTE, type ElementType } from "./element_type.ts";
+import { MeshSchemaValidationError } from "./mesh_schema_error.ts";
+import { isPlainObject } from "./_json_value.ts";
 
-export function typeOfScalar(value: unknown): SimpleValueType | undefined {
-  if (value === null) return "null";
-  if (typeof value === "string") return "string";
-  if (typeof value === "number") return Number.isFinite(value) ? "number" : undefined;
-  if (typeof value === "boolean") return "boolean";
-  return undefined;
-}
-
-export function isPlainObject(value: unknown): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value) &&
-    !(value instanceof Uint8Array);
+/** What these helpers need of a MeshSchema: its root tag and its element types by tag. */
+export interface SchemaLookup {
+  /** The tag of the root element type. */
+  readonly rootTagName: string;
+  /** The element type of a tag; throws a MeshSchemaValidationError when there is none. */
+  element(tagName: string): ElementType;
 }
 
 /**
  * Returns the content object of document JSON: unwraps `{"<root>": {...}}`, else takes the
  * object as the root's content.
  */
-export function unwrapRootJson(schema: MeshSchema, json: unknown): JsonObject {
+export function unwrapRootJson(schema: SchemaLookup, json: unknown): JsonObject {
   if (!isPlainObject(json)) {
     throw new MeshSchemaValidationError(
       `document JSON must be an object like {"${schema.rootTagName}": {...}}`,
@@ -75,7 +66,7 @@ export function isTextRunJson(json: unknown): json is { text: { delta: unknown[]
 }
 
 export function validateElementJson(
-  schema: MeshSchema,
+  schema: SchemaLookup,
   type: ElementType,
   content: JsonObject,
   label: string,
@@ -132,17 +123,5 @@ export function validateElementJson(
         );
       }
     }
-  }
-}
-
-/** A short description of a value for error messages. */
-export function describeValue(value: unknown): string {
-  if (value === undefined) return "undefined";
-  if (value instanceof Uint8Array) return `bytes (${value.length})`;
-  try {
-    const s = JSON.stringify(value);
-    return s.length > 60 ? s.slice(0, 57) + "..." : s;
-  } catch {
-    return String(value);
   }
 }

@@ -1,7 +1,7 @@
 import { type Content, JsonContent } from "./content.ts";
 import { ErrorCode, RoomError } from "./errors.ts";
 import type { JsonObject } from "./packing.ts";
-import type { RoomClient } from "./room_client.ts";
+import type { RoomRequester } from "./room_requester.ts";
 import type { ToolCallStream } from "./tool_call_streams.ts";
 import { parseToolkitList, type ToolkitDescription } from "./toolkit_description.ts";
 
@@ -66,14 +66,14 @@ export interface InvokeStreamOptions extends Omit<InvokeToolOptions, "arguments"
  * ```
  */
 export class AgentsClient {
-  readonly #room: RoomClient;
+  readonly #room: RoomRequester;
 
   /**
    * Creates the sub-client; a {@linkcode RoomClient} makes one for itself.
    *
    * @param room The room client this belongs to.
    */
-  constructor(room: RoomClient) {
+  constructor(room: RoomRequester) {
     this.#room = room;
   }
 

@@ -34,6 +34,16 @@ export type ColumnType = "int64" | "float64" | "utf8" | "binary" | "bool" | "dat
 /** One value of a row, as SQLite stores it or as it travels in Arrow. */
 export type SqlValue = null | bigint | number | string | boolean | Uint8Array;
 
+/**
+ * One value of a row read from the database: integers are `number` when they are safe integers
+ * and `bigint` beyond, REAL is `number`, TEXT `string`, BLOB `Uint8Array`, BOOLEAN `boolean`,
+ * DATE `YYYY-MM-DD` and TIMESTAMP ISO-8601 strings, and NULL `null`.
+ */
+export type RowValue = null | number | bigint | string | boolean | Uint8Array;
+
+/** One row read from the database: column name → value. */
+export type Row = Record<string, RowValue>;
+
 /** One column of a table or a query result. */
 export interface ColumnSchema {
   /** The column name (duplicates are allowed in query results). */

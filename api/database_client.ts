@@ -6,11 +6,12 @@ import {
   type ColumnSchema,
   decodeArrowSchema,
   encodeArrowSchema,
+  type Row,
 } from "./arrow_rows.ts";
 import { BinaryContent, type Content, EmptyContent, ErrorContent, JsonContent } from "./content.ts";
 import { ErrorCode, RequestTimeoutError, RoomError } from "./errors.ts";
 import type { JsonObject } from "./packing.ts";
-import type { RoomClient } from "./room_client.ts";
+import type { RoomRequester } from "./room_requester.ts";
 import type { ToolCallStream } from "./tool_call_streams.ts";
 import {
   decodeRows,
@@ -20,16 +21,6 @@ import {
   encodeWhere,
   rowsToColumns,
 } from "./_database_rows.ts";
-
-/**
- * One value of a row read from the database: integers are `number` when they are safe integers
- * and `bigint` beyond, REAL is `number`, TEXT `string`, BLOB `Uint8Array`, BOOLEAN `boolean`,
- * DATE `YYYY-MM-DD` and TIMESTAMP ISO-8601 strings, and NULL `null`.
- */
-export type RowValue = null | number | bigint | string | boolean | Uint8Array;
-
-/** One row read from the database: column name → value. */
-export type Row = Record<string, RowValue>;
 
 const TOOLKIT = "sqlite";
 const NO_BYTES = new Uint8Array(0);
@@ -445,14 +436,14 @@ export class SqlQuery implements AsyncIterable<Row[]> {
  * ```
  */
 export class DatabaseClient {
-  readonly #room: RoomClient;
+  readonly #room: RoomRequester;
 
   /**
    * Creates the sub-client; a {@linkcode RoomClient} makes one for itself.
    *
    * @param room The room client this belongs to.
    */
-  constructor(room: RoomClient) {
+  constructor(room: RoomRequester) {
     this.#room = room;
   }
 

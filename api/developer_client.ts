@@ -1,7 +1,7 @@
 import { BinaryContent, type Content, ErrorContent } from "./content.ts";
 import { ErrorCode, RoomError } from "./errors.ts";
 import type { JsonObject } from "./packing.ts";
-import type { RoomClient } from "./room_client.ts";
+import type { RoomRequester } from "./room_requester.ts";
 import type { RoomLogEvent } from "./room_event.ts";
 import type { ToolCallStream } from "./tool_call_streams.ts";
 
@@ -63,14 +63,14 @@ function decodeLog(content: Content): RoomLogEvent {
  * ```
  */
 export class DeveloperClient {
-  readonly #room: RoomClient;
+  readonly #room: RoomRequester;
 
   /**
    * Creates the sub-client; a {@linkcode RoomClient} makes one for itself.
    *
    * @param room The room client this belongs to.
    */
-  constructor(room: RoomClient) {
+  constructor(room: RoomRequester) {
     this.#room = room;
   }
 

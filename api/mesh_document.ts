@@ -10,18 +10,12 @@ import { ErrorCode, RoomError } from "./errors.ts";
 import type { JsonObject } from "./packing.ts";
 import { base64ToBytes, bytesToBase64 } from "./_base64.ts";
 import { EventEmitter, type Listener } from "./event_emitter.ts";
-import {
-  type AttributeValue,
-  type DocumentValidationOptions,
-  ELEMENT_ID_ATTRIBUTE,
-  type ElementType,
-  type MeshSchema,
-  MeshSchemaValidationError,
-} from "./mesh_schema.ts";
+import { type AttributeValue, ELEMENT_ID_ATTRIBUTE, type ElementType } from "./element_type.ts";
+import type { DocumentValidationOptions, MeshSchema } from "./mesh_schema.ts";
+import { MeshSchemaValidationError } from "./mesh_schema_error.ts";
+import { describeValue, isPlainObject } from "./_json_value.ts";
 import {
   childListKey,
-  describeValue,
-  isPlainObject,
   isTextRunJson,
   splitElementJson,
   TEXT_CHILDREN_KEY,

@@ -9,7 +9,7 @@ import {
   MeshDocumentError,
   toWireUpdate,
 } from "./mesh_document.ts";
-import { MeshSchemaValidationError } from "./mesh_schema.ts";
+import { MeshSchemaValidationError } from "./mesh_schema_error.ts";
 import { notesSchema } from "./testdata/notes_schema.ts";
 
 const schema = notesSchema();

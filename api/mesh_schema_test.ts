@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  ChildProperty,
-  ElementType,
-  MeshSchema,
-  MeshSchemaValidationError,
-  ValueProperty,
-} from "./mesh_schema.ts";
+import { ChildProperty, ElementType, ValueProperty } from "./element_type.ts";
+import { MeshSchema } from "./mesh_schema.ts";
+import { MeshSchemaValidationError } from "./mesh_schema_error.ts";
 import pageSchemaJson from "./testdata/page_schema.json" with { type: "json" };
 import { notesSchema } from "./testdata/notes_schema.ts";
 

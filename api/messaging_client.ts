@@ -5,7 +5,7 @@ import type { ProtocolMessage } from "./framing.ts";
 import { type JsonObject, unpackMessage } from "./packing.ts";
 import { type Participant, RemoteParticipant } from "./participant.ts";
 import { participantState } from "./_participant_state.ts";
-import type { RoomClient } from "./room_client.ts";
+import type { RoomRequester } from "./room_requester.ts";
 
 /** Options shared by the messaging requests. */
 export interface MessagingRequestOptions {
@@ -74,7 +74,7 @@ function isObject(value: unknown): value is JsonObject {
  * ```
  */
 export class MessagingClient {
-  readonly #room: RoomClient;
+  readonly #room: RoomRequester;
   readonly #participants = new Map<string, RemoteParticipant>();
   #enabled = false;
   #online = false;
@@ -85,7 +85,7 @@ export class MessagingClient {
    *
    * @param room The room client this belongs to.
    */
-  constructor(room: RoomClient) {
+  constructor(room: RoomRequester) {
     this.#room = room;
   }
 

@@ -1,7 +1,7 @@
 import { type Content, EmptyContent, JsonContent, TextContent } from "./content.ts";
 import { ErrorCode, RoomError } from "./errors.ts";
 import type { JsonObject } from "./packing.ts";
-import type { RoomClient } from "./room_client.ts";
+import type { RoomRequester } from "./room_requester.ts";
 
 /** A queue of the room and how many messages wait in it. */
 export interface QueueInfo {
@@ -55,14 +55,14 @@ export interface QueueReceiveOptions extends QueueRequestOptions {
  * ```
  */
 export class QueuesClient {
-  readonly #room: RoomClient;
+  readonly #room: RoomRequester;
 
   /**
    * Creates the sub-client; a {@linkcode RoomClient} makes one for itself.
    *
    * @param room The room client this belongs to.
    */
-  constructor(room: RoomClient) {
+  constructor(room: RoomRequester) {
     this.#room = room;
   }
 

@@ -6,7 +6,8 @@ import type { ProtocolMessage } from "./framing.ts";
 import { type JsonObject, unpackMessage } from "./packing.ts";
 import { LocalParticipant, type RemoteParticipant } from "./participant.ts";
 import { participantState } from "./_participant_state.ts";
-import type { Protocol, RequestOptions } from "./protocol.ts";
+import type { Protocol } from "./protocol.ts";
+import type { RoomMessageHandler, RoomRequester, RoomRequestOptions } from "./room_requester.ts";
 import type { RoomClientEvents } from "./room_event.ts";
 import {
   RESPONSE_CHUNK_TYPE,
@@ -64,15 +65,6 @@ export interface RoomClientStartOptions {
    */
   timeout?: number;
 }
-
-/** Options of {@linkcode RoomClient.request}. */
-export interface RoomRequestOptions extends RequestOptions {
-  /** Payload bytes after the JSON header. */
-  payload?: Uint8Array;
-}
-
-/** Handles one incoming protocol message (see {@linkcode RoomClient.onMessage}). */
-export type RoomMessageHandler = (message: ProtocolMessage) => void | Promise<void>;
 
 function toWsUrl(url: string): string {
   if (url.startsWith("https:")) return "wss:" + url.slice(6);
@@ -135,7 +127,7 @@ function isObject(value: unknown): value is JsonObject {
  * await room.dispose();
  * ```
  */
-export class RoomClient {
+export class RoomClient implements RoomRequester {
   /** Every event of this room, by name (see {@linkcode RoomClientEvents}). */
   readonly events: EventEmitter<RoomClientEvents> = new EventEmitter();
   /** Messaging and presence. */

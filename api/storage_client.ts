@@ -3,7 +3,7 @@ import { ErrorCode, RoomError } from "./errors.ts";
 import { EventEmitter, type Listener } from "./event_emitter.ts";
 import type { ProtocolMessage } from "./framing.ts";
 import { type JsonObject, unpackMessage } from "./packing.ts";
-import type { RoomClient } from "./room_client.ts";
+import type { RoomRequester } from "./room_requester.ts";
 import type { ToolCallStream } from "./tool_call_streams.ts";
 import { uploadMimeType, uploadName } from "./_storage_mime.ts";
 import type {
@@ -294,14 +294,14 @@ class Signals<T> {
 export class StorageClient {
   /** File events: `file.updated`, `file.deleted`, `file.moved`. */
   readonly events: EventEmitter<StorageClientEvents> = new EventEmitter();
-  readonly #room: RoomClient;
+  readonly #room: RoomRequester;
 
   /**
    * Creates the sub-client; a {@linkcode RoomClient} makes one for itself (`room.storage`).
    *
    * @param room The room client this belongs to.
    */
-  constructor(room: RoomClient) {
+  constructor(room: RoomRequester) {
     this.#room = room;
     room.onMessage("storage.file.updated", (m) => this.#onFileEvent(m, "file.updated"));
     room.onMessage("storage.file.deleted", (m) => this.#onFileEvent(m, "file.deleted"));

@@ -12,7 +12,7 @@ import type { JsonObject } from "./packing.ts";
 import { MeshSchema } from "./mesh_schema.ts";
 import { fromWireUpdate, MeshDocument, toWireUpdate } from "./mesh_document.ts";
 import type { ToolCallStream } from "./tool_call_streams.ts";
-import type { RoomClient } from "./room_client.ts";
+import type { RoomRequester } from "./room_requester.ts";
 
 /** [impl] Default wait (ms) for the document state after `sync.open`, and for `close`. */
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -229,7 +229,7 @@ class OpenDocument {
 export class SyncClient {
   /** Errors of document streams and reopen notices. */
   readonly events: EventEmitter<SyncClientEvents> = new EventEmitter();
-  readonly #room: RoomClient;
+  readonly #room: RoomRequester;
   readonly #docs = new Map<string, OpenDocument>();
   readonly #opening = new Map<string, Promise<OpenDocument>>();
 
@@ -238,7 +238,7 @@ export class SyncClient {
    *
    * @param room The room client.
    */
-  constructor(room: RoomClient) {
+  constructor(room: RoomRequester) {
     this.#room = room;
     room.on("reconnected", () => this.#reopenAll());
     room.on("closed", () => {

@@ -9,14 +9,14 @@
 // the files, the update log, the subscribers, the save timers and the relaying, and waits for the
 // engine asynchronously.
 import { BinaryContent, ErrorCode, type JsonObject, MeshSchema, RoomError } from "@meshagent/api";
-import type { Room } from "./room.ts";
+import type { ToolkitRoom } from "./toolkit_room.ts";
 import type { FileStore } from "./file_store.ts";
 import { StorageError } from "./file_store.ts";
 import { decodeDocumentFile, type DocumentFile, encodeDocumentFile } from "./_document_file.ts";
 import { SyncLog } from "./_sync_log.ts";
 import { DocumentEngineRunner } from "./_document_engine_runner.ts";
 import type { EngineCalls, EngineOp } from "./_document_engine.ts";
-import type { SyncToolkitOptions } from "./sync_toolkit.ts";
+import type { SyncToolkitOptions } from "./sync_toolkit_options.ts";
 
 /** [impl] How long after the first unsaved change the document file is rewritten. */
 export const SAVE_DELAY_MS = 200;
@@ -107,7 +107,7 @@ function parseSchema(json: unknown, where: string): MeshSchema {
 
 /** The open documents of one room. */
 export class DocumentHost {
-  readonly #room: Room;
+  readonly #room: ToolkitRoom;
   readonly #log: SyncLog;
   readonly #engine: DocumentEngineRunner;
   readonly #docs = new Map<string, Promise<HostedDocument>>();
@@ -115,7 +115,7 @@ export class DocumentHost {
   readonly #loaded = new Set<HostedDocument>();
   #closed = false;
 
-  constructor(room: Room, options: SyncToolkitOptions = {}) {
+  constructor(room: ToolkitRoom, options: SyncToolkitOptions = {}) {
     this.#room = room;
     this.#log = new SyncLog(room.dataDir);
     this.#engine = new DocumentEngineRunner({

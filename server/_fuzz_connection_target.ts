@@ -28,6 +28,7 @@ import { messagingToolkit } from "./messaging_toolkit.ts";
 import { queuesToolkit } from "./queues_toolkit.ts";
 import { Room } from "./room.ts";
 import type { RoomTool, RoomToolkitFactory, ToolContext, ToolResult } from "./room_toolkit.ts";
+import type { ToolkitRoom } from "./toolkit_room.ts";
 import { sqliteQueueStore } from "./sqlite_queue_store.ts";
 import { storageToolkit } from "./storage_toolkit.ts";
 import { syncToolkit } from "./sync_toolkit.ts";
@@ -284,9 +285,9 @@ export function connectionTarget(options: ConnectionTargetOptions = {}): FuzzTar
             dataDir: join(dir, "rooms", "fuzz"),
             toolkits: [
               messagingToolkit,
-              (r: Room) => queuesToolkit(r, sqliteQueueStore),
+              (r: ToolkitRoom) => queuesToolkit(r, sqliteQueueStore),
               developerToolkit,
-              (r: Room) =>
+              (r: ToolkitRoom) =>
                 storageToolkit(r, {
                   uploadChunkSize: 4096,
                   uploadPullWindow: 2,

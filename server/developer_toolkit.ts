@@ -7,7 +7,7 @@ import {
   type JsonObject,
   RoomError,
 } from "@meshagent/api";
-import type { Room } from "./room.ts";
+import type { ToolkitRoom } from "./toolkit_room.ts";
 import type { RoomToolkit, ToolContext } from "./room_toolkit.ts";
 
 const EMPTY = new EmptyContent();
@@ -61,7 +61,7 @@ function checkGrant(ctx: ToolContext): void {
  * await room.close();
  * ```
  */
-export function developerToolkit(room: Room): RoomToolkit {
+export function developerToolkit(room: ToolkitRoom): RoomToolkit {
   const subscribers = new Set<(event: Content) => void>();
 
   const emit = (type: string, data: JsonObject) => {

@@ -8,7 +8,7 @@ import {
   RoomError,
 } from "@meshagent/api";
 import type { Participant } from "./participant.ts";
-import type { Room } from "./room.ts";
+import type { ToolkitRoom } from "./toolkit_room.ts";
 import type { RoomToolkit, ToolContext } from "./room_toolkit.ts";
 
 const EMPTY = new EmptyContent();
@@ -118,7 +118,7 @@ function seesPresence(p: Participant): boolean {
  * await room.close();
  * ```
  */
-export function messagingToolkit(room: Room): RoomToolkit {
+export function messagingToolkit(room: ToolkitRoom): RoomToolkit {
   /** Messaging-enabled participants, in the order they enabled. */
   const enabled = new Set<Participant>();
 

@@ -19,6 +19,7 @@
 export * from "./room_server.ts";
 export * from "./room.ts";
 export * from "./participant.ts";
+export * from "./toolkit_room.ts";
 export * from "./room_toolkit.ts";
 export * from "./room_name.ts";
 export * from "./messaging_toolkit.ts";
@@ -42,4 +43,5 @@ export * from "./dataset_grants.ts";
 export * from "./dataset_toolkit.ts";
 export * from "./toolkit_registry.ts";
 export * from "./storage_toolkit.ts";
+export * from "./sync_toolkit_options.ts";
 export * from "./sync_toolkit.ts";

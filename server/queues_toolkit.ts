@@ -1,7 +1,7 @@
 import { EmptyContent, ErrorCode, JsonContent, type JsonObject, RoomError } from "@meshagent/api";
 import type { Participant } from "./participant.ts";
 import type { QueueStore, QueueStoreFactory } from "./queue_store.ts";
-import type { Room } from "./room.ts";
+import type { ToolkitRoom } from "./toolkit_room.ts";
 import type { RoomToolkit, ToolContext } from "./room_toolkit.ts";
 
 const EMPTY = new EmptyContent();
@@ -79,7 +79,7 @@ function closedError(name: string): RoomError {
  * await room.close();
  * ```
  */
-export function queuesToolkit(room: Room, storeFactory: QueueStoreFactory): RoomToolkit {
+export function queuesToolkit(room: ToolkitRoom, storeFactory: QueueStoreFactory): RoomToolkit {
   let store: QueueStore | undefined;
   const getStore = (): QueueStore => (store ??= storeFactory(room.name, room.dataDir));
   /** Waiting receivers per queue, oldest first. */

@@ -2,6 +2,7 @@ import type { JsonObject } from "@meshagent/api";
 import type { Participant } from "./participant.ts";
 import type { RoomTool, RoomToolkit, RoomToolkitFactory } from "./room_toolkit.ts";
 import type { FileStore } from "./file_store.ts";
+import type { ToolkitRoom } from "./toolkit_room.ts";
 
 /** What a {@linkcode Room} is made from. */
 export interface RoomInit {
@@ -39,7 +40,7 @@ interface ToolkitEntry {
  * await room.close();
  * ```
  */
-export class Room {
+export class Room implements ToolkitRoom {
   /** The room name. */
   readonly name: string;
   /** The id of this session of the room (a UUID), sent in `room_ready`. */

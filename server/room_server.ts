@@ -23,7 +23,8 @@ import { sqliteQueueStore } from "./sqlite_queue_store.ts";
 import { sqliteToolkit, type SqliteToolkitOptions } from "./sqlite_toolkit.ts";
 import { datasetToolkit, type DatasetToolkitOptions } from "./dataset_toolkit.ts";
 import { storageToolkit } from "./storage_toolkit.ts";
-import { syncToolkit, type SyncToolkitOptions } from "./sync_toolkit.ts";
+import { syncToolkit } from "./sync_toolkit.ts";
+import type { SyncToolkitOptions } from "./sync_toolkit_options.ts";
 import { createDownloadHandler, type DownloadHandler, DownloadUrlSigner } from "./download_url.ts";
 import { loadDownloadUrlSecret } from "./_download_url_secret.ts";
 import { stopIdleDocumentWorkers } from "./_document_worker_pool.ts";
@@ -295,9 +296,9 @@ export class RoomServer {
         }));
     this.#toolkits = [
       messagingToolkit,
-      (room: Room) => queuesToolkit(room, queueStore),
+      (room) => queuesToolkit(room, queueStore),
       developerToolkit,
-      (room: Room) =>
+      (room) =>
         storageToolkit(room, {
           uploadChunkSize: storage.uploadChunkSize,
           uploadPullWindow: storage.uploadPullWindow,
@@ -309,9 +310,9 @@ export class RoomServer {
             return await signer.sign({ baseUrl, room: room.name, path, download });
           },
         }),
-      (room: Room) => sqliteToolkit(room, options.sqlite),
-      (room: Room) => datasetToolkit(room, options.dataset),
-      (room: Room) => syncToolkit(room, options.sync),
+      (room) => sqliteToolkit(room, options.sqlite),
+      (room) => datasetToolkit(room, options.dataset),
+      (room) => syncToolkit(room, options.sync),
       ...(options.toolkits ?? []),
     ];
   }

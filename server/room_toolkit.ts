@@ -1,6 +1,6 @@
 import type { ApiScope, ApiSurface, Content, JsonObject } from "@meshagent/api";
 import type { Participant } from "./participant.ts";
-import type { Room } from "./room.ts";
+import type { ToolkitRoom } from "./toolkit_room.ts";
 
 /**
  * What a tool returns: one {@linkcode Content} (a unary result, sent as the `__response__`), or an
@@ -13,7 +13,7 @@ export type ToolResult = Content | AsyncIterable<Content>;
 /** Everything a built-in tool gets for one call. */
 export interface ToolContext {
   /** The room the call happens in. */
-  readonly room: Room;
+  readonly room: ToolkitRoom;
   /** The calling participant. */
   readonly participant: Participant;
   /** The caller's API scope (never null here: callers without an `api` grant are refused). */
@@ -82,4 +82,4 @@ export interface RoomToolkit {
 }
 
 /** Makes the toolkit instance of one room. */
-export type RoomToolkitFactory = (room: Room) => RoomToolkit;
+export type RoomToolkitFactory = (room: ToolkitRoom) => RoomToolkit;

@@ -11,7 +11,7 @@ import {
   RoomError,
 } from "@meshagent/api";
 import type { Participant } from "./participant.ts";
-import type { Room } from "./room.ts";
+import type { ToolkitRoom } from "./toolkit_room.ts";
 import type { SqliteCall, SqliteReply } from "./_sqlite_dispatch.ts";
 import { openSqliteHost, type SqliteHost } from "./_sqlite_process.ts";
 import type { RoomDatabaseOptions } from "./room_database.ts";
@@ -160,7 +160,7 @@ type Releasable = { release(): void };
  * await Deno.remove(dataDir, { recursive: true });
  * ```
  */
-export function sqliteToolkit(room: Room, options: SqliteToolkitOptions = {}): RoomToolkit {
+export function sqliteToolkit(room: ToolkitRoom, options: SqliteToolkitOptions = {}): RoomToolkit {
   let host: SqliteHost | undefined;
   let closed = false;
   const db = (): SqliteHost => {

@@ -13,7 +13,7 @@ import {
   type StorageGrant,
 } from "@meshagent/api";
 import type { FileInfo, FileStore, FileWriter } from "./file_store.ts";
-import type { Room } from "./room.ts";
+import type { ToolkitRoom } from "./toolkit_room.ts";
 import type { RoomToolkit, ToolContext } from "./room_toolkit.ts";
 import { normalizeStoragePath } from "./storage_path.ts";
 
@@ -29,7 +29,7 @@ const DEFAULT_DOWNLOAD_CHUNK_SIZE = 64 * 1024;
 /** What {@linkcode StorageToolkitOptions.signDownloadUrl} is asked to sign. */
 export interface DownloadUrlRequest {
   /** The room. */
-  readonly room: Room;
+  readonly room: ToolkitRoom;
   /** The normalised storage path of an existing file. */
   readonly path: string;
   /** True for `Content-Disposition: attachment`. */
@@ -197,7 +197,10 @@ function positiveInt(value: number | undefined, fallback: number, name: string):
  * await room.close();
  * ```
  */
-export function storageToolkit(room: Room, options: StorageToolkitOptions = {}): RoomToolkit {
+export function storageToolkit(
+  room: ToolkitRoom,
+  options: StorageToolkitOptions = {},
+): RoomToolkit {
   const uploadChunkSize = positiveInt(
     options.uploadChunkSize,
     DEFAULT_UPLOAD_CHUNK_SIZE,

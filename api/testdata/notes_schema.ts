@@ -1,5 +1,6 @@
 // Test fixture: a schema with nesting, every value type, an enumeration and text elements.
-import { ChildProperty, ElementType, MeshSchema, ValueProperty } from "../mesh_schema.ts";
+import { ChildProperty, ElementType, ValueProperty } from "../element_type.ts";
+import { MeshSchema } from "../mesh_schema.ts";
 
 /** The `notes` schema used by the MeshDocument tests. */
 export function notesSchema(): MeshSchema {
