@@ -11,6 +11,7 @@ import type { Output } from "./output.ts";
 import { addAgentsCommands, addConnectCommand } from "./_agents_commands.ts";
 import { addStorageCommands } from "./_storage_commands.ts";
 import { addDbCommands } from "./_db_commands.ts";
+import { addDatasetCommands } from "./_dataset_commands.ts";
 import { addSyncCommands } from "./_sync_commands.ts";
 import { addMcpCommands } from "./_mcp_commands.ts";
 import { addProcessCommands } from "./_process_commands.ts";
@@ -167,6 +168,7 @@ export function buildProgram(output: Output, signal?: AbortSignal): Command {
   addAgentsCommands(room, output);
   addStorageCommands(room, output);
   addDbCommands(room, output);
+  addDatasetCommands(room, output);
   addSyncCommands(room, output);
   addConnectCommand(room, output);
   addMcpCommands(program, output, signal);

@@ -22,5 +22,6 @@ export * from "./room_queue_command.ts";
 export * from "./room_agents_command.ts";
 export * from "./room_storage_command.ts";
 export * from "./room_db_command.ts";
+export * from "./room_dataset_command.ts";
 export * from "./room_sync_command.ts";
 export * from "./mcp_command.ts";
