@@ -1,12 +1,11 @@
 import { ARROW_STREAM_CONTENT_TYPE, ErrorCode, type JsonObject, RoomError } from "@meshagent/api";
-import {
-  type CreateDatabaseRequest,
-  type CreateTableRequest,
-  RoomDatabase,
-  type RoomDatabaseOptions,
-  type SqlRequest,
-  type TableRequest,
-} from "./room_database.ts";
+import { RoomDatabase, type RoomDatabaseOptions } from "./room_database.ts";
+import type {
+  CreateDatabaseRequest,
+  CreateTableRequest,
+  SqlRequest,
+  TableRequest,
+} from "./room_database_requests.ts";
 import type { SqliteResultCursor } from "./sqlite_result_cursor.ts";
 import type { SqliteTableWriter } from "./sqlite_table_writer.ts";
 

@@ -32,6 +32,7 @@ export * from "./file_store.ts";
 export * from "./local_file_store.ts";
 export * from "./download_url.ts";
 export * from "./arrow_codec.ts";
+export * from "./room_database_requests.ts";
 export * from "./room_database.ts";
 export * from "./sqlite_result_cursor.ts";
 export * from "./sqlite_table_writer.ts";

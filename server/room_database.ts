@@ -4,7 +4,6 @@ import type { StatementSync } from "node:sqlite";
 import { ErrorCode, RoomError } from "@meshagent/api";
 import {
   type ColumnSchema,
-  type ColumnType,
   columnTypeFromSql,
   decodeArrowSchema,
   encodeArrowSchema,
@@ -32,254 +31,44 @@ import {
   decodeEncodedValue,
   decodeParams,
 } from "./_sqlite_values.ts";
+import {
+  asObject,
+  describeNamespace,
+  invalid,
+  type Json,
+  readBool,
+  readCount,
+  readMode,
+  readNamespace,
+  readStringList,
+  requiredString,
+} from "./_database_request.ts";
+import type {
+  CancelResult,
+  CountRequest,
+  CreateDatabaseRequest,
+  CreateTableRequest,
+  DeleteRequest,
+  DropColumnsRequest,
+  DropDatabaseRequest,
+  DropTableRequest,
+  InspectDatabaseRequest,
+  InspectDatabaseResult,
+  ListDatabasesRequest,
+  ListTablesRequest,
+  OpenQueryResult,
+  QueryIdRequest,
+  RenameTableRequest,
+  SearchRequest,
+  SqlRequest,
+  StatementResult,
+  TableInfo,
+  TableRequest,
+  UpdateRequest,
+} from "./room_database_requests.ts";
 import { SqliteResultCursor } from "./sqlite_result_cursor.ts";
-import { type CreateMode, SqliteTableWriter } from "./sqlite_table_writer.ts";
-
-// ---------------------------------------------------------------------------------------------
-// request and result shapes (the JSON of protocol-data §3.2, snake_case as on the wire)
-
-/** A database namespace: a list of strings, or null (= the root namespace, same as `[]`). */
-export type Namespace = readonly string[] | null;
-
-/**
- * A row filter: an SQL boolean expression (with `?` or named placeholders bound from
- * `params`), an object `{column: encodedValue}` meaning equality on every column (AND), or
- * null for every row.
- */
-export type Where = string | Readonly<Record<string, unknown>> | null;
-
-/** Bound parameters: a JSON array for `?` placeholders, an object for named ones, or null. */
-export type SqlParams = readonly unknown[] | Readonly<Record<string, unknown>> | null;
-
-/** `list_databases` input. */
-export interface ListDatabasesRequest {
-  /** The namespace to list (exact match). */
-  namespace?: Namespace;
-}
-
-/** `create_database` input. */
-export interface CreateDatabaseRequest {
-  /** Database name. */
-  name: string;
-  /** Namespace. */
-  namespace?: Namespace;
-  /** `create` (default; 1004 if it exists), `overwrite` or `create_if_not_exists`. */
-  mode?: CreateMode;
-}
-
-/** `drop_database` input. */
-export interface DropDatabaseRequest {
-  /** Database name. */
-  name: string;
-  /** Namespace. */
-  namespace?: Namespace;
-  /** No error when it does not exist. */
-  ignore_missing?: boolean;
-}
-
-/** `inspect_database` input. */
-export interface InspectDatabaseRequest {
-  /** Database name. */
-  name: string;
-  /** Namespace. */
-  namespace?: Namespace;
-}
-
-/** `inspect_database` output (exact keys). */
-export interface InspectDatabaseResult {
-  /** Database name. */
-  name: string;
-  /** Namespace, as sent. */
-  namespace: string[] | null;
-  /** Number of tables. */
-  tables: number;
-  /** Size on disk in bytes. */
-  size_bytes: number;
-}
-
-/** `list_tables` input. */
-export interface ListTablesRequest {
-  /** Database name. */
-  database: string;
-  /** Namespace. */
-  namespace?: Namespace;
-}
-
-/** `create_table` start chunk (`kind: "start"` may be present and is ignored). */
-export interface CreateTableRequest {
-  /** Database name. */
-  database: string;
-  /** Table name. */
-  name: string;
-  /** `create` (default), `overwrite` or `create_if_not_exists`. */
-  mode?: CreateMode;
-  /** Namespace. */
-  namespace?: Namespace;
-}
-
-/** `drop_table` input. */
-export interface DropTableRequest {
-  /** Database name. */
-  database: string;
-  /** Table name. */
-  name: string;
-  /** No error when it does not exist. */
-  ignore_missing?: boolean;
-  /** Namespace. */
-  namespace?: Namespace;
-}
-
-/** `rename_table` input. */
-export interface RenameTableRequest {
-  /** Database name. */
-  database: string;
-  /** Current table name. */
-  name: string;
-  /** New table name. */
-  new_name: string;
-  /** Namespace. */
-  namespace?: Namespace;
-}
-
-/** Input naming one table: `inspect`, `add_columns` headers, `insert` start. */
-export interface TableRequest {
-  /** Database name. */
-  database: string;
-  /** Table name. */
-  table: string;
-  /** Namespace. */
-  namespace?: Namespace;
-}
-
-/** `drop_columns` input. */
-export interface DropColumnsRequest extends TableRequest {
-  /** Names of the columns to drop. */
-  columns: readonly string[];
-}
-
-/** One `update` assignment. */
-export interface UpdateValue {
-  /** Column to set. */
-  column: string;
-  /** JSON text of an encoded value (`{"expression": "<sql>"}` computes it from the row). */
-  value_json?: string;
-  /** The encoded value itself (accepted instead of `value_json`). */
-  value?: unknown;
-}
-
-/** `update` input. */
-export interface UpdateRequest extends TableRequest {
-  /** Which rows (null = all). */
-  where?: Where;
-  /** Assignments. */
-  values: readonly UpdateValue[];
-  /** Parameters of a string `where`. */
-  params?: SqlParams;
-}
-
-/** `delete` input. */
-export interface DeleteRequest extends TableRequest {
-  /** Which rows (null = all). */
-  where?: Where;
-  /** Parameters of a string `where`. */
-  params?: SqlParams;
-}
-
-/** `count` input. */
-export interface CountRequest extends TableRequest {
-  /** Which rows (null = all). */
-  where?: Where;
-  /** Parameters of a string `where`. */
-  params?: SqlParams;
-}
-
-/** One ordering term of a `search` (an extension: the wire protocol orders by insertion). */
-export interface OrderTerm {
-  /** Column to order by. */
-  column: string;
-  /** Descending instead of ascending. */
-  descending?: boolean;
-}
-
-/** `search` start chunk. */
-export interface SearchRequest extends TableRequest {
-  /** Which rows (null = all). */
-  where?: Where;
-  /** Parameters of a string `where`. */
-  params?: SqlParams;
-  /** Rows to skip (after filtering). */
-  offset?: number | null;
-  /** Most rows to return (null = all). */
-  limit?: number | null;
-  /** Columns to return, in this order (null = all, in table order). */
-  select?: readonly string[] | null;
-  /** Ordering (null = insertion order). Not part of the official protocol. */
-  order_by?: readonly OrderTerm[] | null;
-}
-
-/** `open_sql_query`, `execute_sql` and `execute_sql_statement` input (binary headers). */
-export interface SqlRequest {
-  /** Database name. */
-  database: string;
-  /** The SQL. `execute_sql_statement` and `execute_sql` also take scripts (no params then). */
-  query: string;
-  /** Bound parameters. */
-  params?: SqlParams;
-  /** Namespace. */
-  namespace?: Namespace;
-}
-
-/** Input naming an open SQL query. */
-export interface QueryIdRequest {
-  /** The id from `open_sql_query` / `execute_sql`. */
-  query_id: string;
-}
-
-/** A row-returning SQL query that was opened: reply `B{kind, query_id}` + `schema`. */
-export interface OpenQueryResult {
-  /** Always `query`. */
-  kind: "query";
-  /** The id for `read_sql_query`, `close_sql_query`, `cancel_sql_query`. */
-  query_id: string;
-  /** The Arrow schema of the result (IPC stream with no batches). */
-  schema: Uint8Array;
-}
-
-/** A statement that returned no rows: reply `J{kind, rows_affected}`. */
-export interface StatementResult {
-  /** Always `statement`. */
-  kind: "statement";
-  /** Rows inserted, updated or deleted. */
-  rows_affected: number;
-}
-
-/** `cancel_sql_query` output. */
-export interface CancelResult {
-  /** `cancelled`, or `not_cancellable` for a query already finished or closed. */
-  status: "cancelled" | "cancelling" | "not_cancellable";
-}
-
-/** One column as {@linkcode RoomDatabase.inspectTable} describes it. */
-export interface TableColumnInfo {
-  /** Column name. */
-  name: string;
-  /** Our column type (null when it has no declared type). */
-  type: ColumnType | null;
-  /** The SQLite declared type as written ("" when none). */
-  declared_type: string;
-  /** False for NOT NULL columns. */
-  nullable: boolean;
-  /** 1-based position in the primary key, 0 when not part of it. */
-  primary_key: number;
-}
-
-/** {@linkcode RoomDatabase.inspectTable} output. */
-export interface TableInfo {
-  /** The table name as stored. */
-  name: string;
-  /** The columns in table order. */
-  columns: TableColumnInfo[];
-}
+import { SqlQueries, type SqlQueryEntry } from "./_sql_queries.ts";
+import { SqliteTableWriter } from "./sqlite_table_writer.ts";
 
 /** Options of a {@linkcode RoomDatabase}. */
 export interface RoomDatabaseOptions {
@@ -311,88 +100,10 @@ export interface RoomDatabaseOptions {
 }
 
 // ---------------------------------------------------------------------------------------------
-// request validation
-
-type Json = Record<string, unknown>;
-
-function invalid(message: string): RoomError {
-  return new RoomError(message, ErrorCode.INVALID_REQUEST);
-}
-
-function asObject(value: unknown, what: string): Json {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw invalid(`${what} must be a JSON object`);
-  }
-  return value as Json;
-}
-
-function requiredString(req: Json, key: string): string {
-  const value = req[key];
-  if (typeof value !== "string" || value.length === 0) {
-    throw invalid(`\`${key}\` must be a non-empty string`);
-  }
-  return value;
-}
-
-function readNamespace(req: Json): string[] | null {
-  const value = req.namespace;
-  if (value === undefined || value === null) return null;
-  if (!Array.isArray(value) || !value.every((item) => typeof item === "string" && item !== "")) {
-    throw invalid("`namespace` must be a list of non-empty strings, or null");
-  }
-  return [...value] as string[];
-}
-
-function readMode(req: Json): CreateMode {
-  const value = req.mode ?? "create";
-  if (value !== "create" && value !== "overwrite" && value !== "create_if_not_exists") {
-    throw invalid('`mode` must be "create", "overwrite" or "create_if_not_exists"');
-  }
-  return value;
-}
-
-function readBool(req: Json, key: string): boolean {
-  const value = req[key];
-  if (value === undefined || value === null) return false;
-  if (typeof value !== "boolean") throw invalid(`\`${key}\` must be true or false`);
-  return value;
-}
-
-function readCount(req: Json, key: string): number | null {
-  const value = req[key];
-  if (value === undefined || value === null) return null;
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
-    throw invalid(`\`${key}\` must be a non-negative integer or null`);
-  }
-  return value;
-}
-
-function readStringList(req: Json, key: string): string[] | null {
-  const value = req[key];
-  if (value === undefined || value === null) return null;
-  if (!Array.isArray(value) || !value.every((item) => typeof item === "string")) {
-    throw invalid(`\`${key}\` must be a list of strings`);
-  }
-  return [...value] as string[];
-}
-
-function describeNamespace(namespace: readonly string[] | null): string {
-  return namespace === null || namespace.length === 0
-    ? ""
-    : ` in namespace ${JSON.stringify(namespace)}`;
-}
-
-// ---------------------------------------------------------------------------------------------
 
 interface Filter {
   sql: string;
   params: BoundParams;
-}
-
-interface SqlQueryEntry {
-  cursor: SqliteResultCursor;
-  database: string;
-  namespace: string[] | null;
 }
 
 /**
@@ -439,13 +150,9 @@ export class RoomDatabase {
   /** The folder holding this room's database files. */
   readonly dir: string;
   readonly #handles = new Map<string, SqliteHandle>();
-  readonly #queries = new Map<string, SqlQueryEntry>();
-  readonly #closedQueries = new Set<string>();
+  readonly #queries: SqlQueries;
   readonly #batchRows: number;
   readonly #batchBytes: number;
-  readonly #maxOpenQueries: number;
-  readonly #queryIdleMs: number;
-  readonly #rememberClosed: number;
   readonly #maxBufferedBytes: number;
   readonly #busyTimeoutMs: number;
   readonly #maxValueBytes: number;
@@ -462,14 +169,17 @@ export class RoomDatabase {
     this.dir = options.dir;
     this.#batchRows = options.batchRows ?? 1024;
     this.#batchBytes = options.batchBytes ?? 4 * 1024 * 1024;
-    this.#maxOpenQueries = options.maxOpenQueries ?? 256;
-    this.#queryIdleMs = options.queryIdleMs ?? 15 * 60_000;
-    this.#rememberClosed = options.rememberClosedQueries ?? 4096;
     this.#maxBufferedBytes = options.maxBufferedBytes ?? 64 * 1024 * 1024;
     this.#busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.#maxValueBytes = options.maxValueBytes ?? 16 * 1024 * 1024;
     this.#maxOpenDatabases = Math.max(1, options.maxOpenDatabases ?? 64);
     this.#now = options.now ?? Date.now;
+    this.#queries = new SqlQueries({
+      maxOpen: options.maxOpenQueries ?? 256,
+      idleMs: options.queryIdleMs ?? 15 * 60_000,
+      rememberClosed: options.rememberClosedQueries ?? 4096,
+      now: this.#now,
+    });
   }
 
   /**
@@ -1145,33 +855,6 @@ export class RoomDatabase {
     };
   }
 
-  #sweepQueries(): void {
-    const now = this.#now();
-    for (const [id, entry] of this.#queries) {
-      if (now - entry.cursor.lastUsed >= this.#queryIdleMs) {
-        entry.cursor.close();
-        this.#forgetQuery(id);
-      }
-    }
-    if (this.#queries.size >= this.#maxOpenQueries) {
-      throw new RoomError(
-        `too many SQL queries are open in this room (${this.#maxOpenQueries}); close the ones ` +
-          `you are done with (close_sql_query)`,
-        ErrorCode.INVALID_STATE,
-      );
-    }
-  }
-
-  #forgetQuery(id: string): void {
-    this.#queries.delete(id);
-    this.#closedQueries.delete(id);
-    this.#closedQueries.add(id);
-    while (this.#closedQueries.size > this.#rememberClosed) {
-      const oldest = this.#closedQueries.values().next().value as string;
-      this.#closedQueries.delete(oldest);
-    }
-  }
-
   #openQuery(
     handle: SqliteHandle,
     statement: StatementSync,
@@ -1189,7 +872,7 @@ export class RoomDatabase {
       { handle, rows, columns, id, now: this.#now },
       { batchRows: this.#batchRows, batchBytes: this.#batchBytes },
     );
-    this.#queries.set(id, { cursor, database, namespace });
+    this.#queries.add(id, { cursor, database, namespace });
     return { kind: "query", query_id: id, schema: cursor.schema() };
   }
 
@@ -1207,7 +890,7 @@ export class RoomDatabase {
       request,
       "open_sql_query",
     );
-    this.#sweepQueries();
+    this.#queries.makeRoom();
     const { statement, rest } = this.#prepareFirst(handle, query);
     if (!isBlankSql(rest)) {
       throw invalid("open_sql_query takes one statement; run scripts with execute_sql_statement");
@@ -1236,7 +919,7 @@ export class RoomDatabase {
     const first = this.#prepareFirst(handle, query);
     if (isBlankSql(first.rest)) {
       if (first.statement.columns().length > 0) {
-        this.#sweepQueries();
+        this.#queries.makeRoom();
         return this.#openQuery(handle, first.statement, params, database, namespace);
       }
       return {
@@ -1285,11 +968,7 @@ export class RoomDatabase {
     const req = asObject(request, `${what} input`);
     const id = requiredString(req, "query_id");
     this.#ensureOpen();
-    const entry = this.#queries.get(id) ?? null;
-    if (entry === null && !this.#closedQueries.has(id)) {
-      throw new RoomError(`unknown query_id ${JSON.stringify(id)}`, ErrorCode.NOT_FOUND);
-    }
-    return { id, entry };
+    return { id, entry: this.#queries.find(id) };
   }
 
   /**
@@ -1322,7 +1001,7 @@ export class RoomDatabase {
     const { id, entry } = this.#query(request, "close_sql_query");
     if (entry === null) return;
     entry.cursor.close();
-    this.#forgetQuery(id);
+    this.#queries.forget(id);
   }
 
   /**
@@ -1367,8 +1046,7 @@ export class RoomDatabase {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const entry of this.#queries.values()) entry.cursor.close();
-    this.#queries.clear();
+    this.#queries.closeAll();
     for (const handle of this.#handles.values()) handle.close("the room database closed");
     this.#handles.clear();
   }
