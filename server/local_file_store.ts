@@ -29,6 +29,18 @@ import {
 } from "./file_store.ts";
 import { normalizeStoragePath, RESERVED_STORAGE_NAME_PREFIX } from "./storage_path.ts";
 import { isValidRoomName } from "./room_name.ts";
+import { type FileMeta, FileMetaStore } from "./_file_meta.ts";
+import { LocalFileWriter, type WriterHost } from "./_local_file_writer.ts";
+import {
+  baseOf,
+  folderInfo,
+  fsyncDir,
+  ioError,
+  isMissing,
+  lstatOrUndefined,
+  parentOf,
+  removeQuietly,
+} from "./_local_fs.ts";
 
 /** Options of {@linkcode LocalFileStore.open}. */
 export interface LocalFileStoreOptions {
@@ -78,31 +90,9 @@ const DEFAULT_READ_CHUNK = 64 * 1024;
 const MAX_READ_CHUNK = 4 * 1024 * 1024;
 const MAX_DISPLAY_NAME_LENGTH = 1024;
 const UPLOAD_PREFIX = `${RESERVED_STORAGE_NAME_PREFIX}upload-`;
-const META_TMP_PREFIX = `${RESERVED_STORAGE_NAME_PREFIX}meta-`;
 /** How many entries `list` describes at once (each may read a metadata file). */
 const LIST_BATCH = 64;
 const MIME_TYPE_PATTERN = /^[\x21-\x7e][\x20-\x7e]{0,254}$/;
-
-/** The sidecar metadata of one file. `size`, `mtimeMs` and `ino` tie it to one version. */
-interface FileMeta {
-  readonly v: 1;
-  readonly name?: string;
-  readonly mimeType?: string;
-  readonly createdAt: number;
-  readonly size: number;
-  readonly mtimeMs: number;
-  readonly ino: number | null;
-}
-
-/** What a writer needs from its store. */
-interface WriterHost {
-  readonly maxFileBytes: number;
-  readonly fsync: boolean;
-  reserve(bytes: number, path: string): void;
-  release(bytes: number): void;
-  commit(writer: LocalFileWriter, bytes: number): Promise<FileInfo>;
-  discard(tempPath: string, relParent: string): Promise<void>;
-}
 
 /**
  * The embedded {@linkcode FileStore}: one room's files in a folder on local disk.
@@ -141,7 +131,7 @@ export class LocalFileStore implements FileStore {
   readonly room: string;
   /** The absolute folder holding the room's files. */
   readonly root: string;
-  readonly #metaRoot: string;
+  readonly #meta: FileMetaStore;
   readonly #rootReal: string;
   readonly #maxFileBytes: number;
   readonly #maxRoomBytes: number;
@@ -160,7 +150,7 @@ export class LocalFileStore implements FileStore {
   ) {
     this.room = room;
     this.root = root;
-    this.#metaRoot = metaRoot;
+    this.#meta = new FileMetaStore(metaRoot);
     this.#rootReal = rootReal;
     this.#maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
     this.#maxRoomBytes = options.maxRoomBytes ?? Infinity;
@@ -345,7 +335,7 @@ export class LocalFileStore implements FileStore {
         await fsyncDir(dirname(this.#fsPath(dst)));
         if (parentOf(src) !== parentOf(dst)) await fsyncDir(dirname(this.#fsPath(src)));
       }
-      await this.#moveMeta(src, dst);
+      await this.#meta.move(src, dst);
       await this.#prune(parentOf(src));
     });
   }
@@ -374,7 +364,7 @@ export class LocalFileStore implements FileStore {
       if (st.isFile) {
         await this.#io(rel, () => Deno.remove(fsPath));
         this.#usedBytes -= st.size;
-        await removeQuietly(join(this.#metaRoot, rel), false);
+        await this.#meta.remove(rel, false);
       } else {
         if (options.recursive !== true && await this.#hasVisibleEntries(fsPath)) {
           throw new StorageError(
@@ -386,7 +376,7 @@ export class LocalFileStore implements FileStore {
         const freed = await this.#treeSize(fsPath);
         await this.#io(rel, () => Deno.remove(fsPath, { recursive: true }));
         this.#usedBytes -= freed;
-        await removeQuietly(join(this.#metaRoot, rel), true);
+        await this.#meta.remove(rel, true);
       }
       if (this.#fsync) await fsyncDir(dirname(fsPath));
       await this.#prune(parentOf(rel));
@@ -731,7 +721,7 @@ export class LocalFileStore implements FileStore {
       } catch {
         break; // not empty (or gone): stop
       }
-      await removeQuietly(join(this.#metaRoot, dir), false);
+      await this.#meta.remove(dir, false);
       dir = parentOf(dir);
     }
   }
@@ -764,93 +754,8 @@ export class LocalFileStore implements FileStore {
     }
   }
 
-  async #readMeta(rel: string, st: Deno.FileInfo): Promise<FileMeta | undefined> {
-    let text: string;
-    try {
-      text = await Deno.readTextFile(join(this.#metaRoot, rel));
-    } catch {
-      return undefined;
-    }
-    try {
-      const meta = JSON.parse(text) as FileMeta;
-      if (
-        meta?.v === 1 && meta.size === st.size && meta.mtimeMs === st.mtime?.getTime() &&
-        meta.ino === (st.ino ?? null) && typeof meta.createdAt === "number"
-      ) {
-        return meta;
-      }
-    } catch {
-      // a torn or foreign metadata file: ignore it
-    }
-    return undefined;
-  }
-
-  async #writeMeta(rel: string, meta: FileMeta): Promise<void> {
-    const metaPath = join(this.#metaRoot, rel);
-    const tmp = join(dirname(metaPath), `${META_TMP_PREFIX}${crypto.randomUUID()}`);
-    try {
-      await this.#mkdirsMeta(parentOf(rel));
-      const existing = await lstatOrUndefined(metaPath);
-      if (existing?.isDirectory) await Deno.remove(metaPath, { recursive: true });
-      await Deno.writeTextFile(tmp, JSON.stringify(meta));
-      await Deno.rename(tmp, metaPath);
-    } catch {
-      // metadata is advisory: without it the store falls back to the basename, the
-      // extension's MIME type and the file's own timestamps
-      await removeQuietly(tmp, false);
-    }
-  }
-
-  /** Creates a metadata folder, removing stale metadata files in the way. */
-  async #mkdirsMeta(relDir: string): Promise<void> {
-    if (relDir === "") return;
-    try {
-      await Deno.mkdir(join(this.#metaRoot, relDir), { recursive: true });
-      return;
-    } catch {
-      // fall through: remove what is in the way
-    }
-    let dir = relDir;
-    const chain: string[] = [];
-    while (dir !== "") {
-      chain.unshift(dir);
-      dir = parentOf(dir);
-    }
-    for (const d of chain) {
-      const st = await lstatOrUndefined(join(this.#metaRoot, d));
-      if (st !== undefined && !st.isDirectory) await Deno.remove(join(this.#metaRoot, d));
-    }
-    await Deno.mkdir(join(this.#metaRoot, relDir), { recursive: true });
-  }
-
-  async #moveMeta(src: string, dst: string): Promise<void> {
-    const from = join(this.#metaRoot, src);
-    const to = join(this.#metaRoot, dst);
-    await removeQuietly(to, true);
-    if (await lstatOrUndefined(from) === undefined) return;
-    try {
-      await this.#mkdirsMeta(parentOf(dst));
-      await Deno.rename(from, to);
-    } catch {
-      await removeQuietly(from, true);
-    }
-    await this.#pruneMeta(parentOf(src));
-  }
-
-  async #pruneMeta(relDir: string): Promise<void> {
-    let dir = relDir;
-    while (dir !== "") {
-      try {
-        await Deno.remove(join(this.#metaRoot, dir));
-      } catch {
-        break;
-      }
-      dir = parentOf(dir);
-    }
-  }
-
   async #fileInfo(rel: string, st: Deno.FileInfo): Promise<FileInfo> {
-    const meta = await this.#readMeta(rel, st);
+    const meta = await this.#meta.read(rel, st);
     const name = baseOf(rel);
     return {
       name,
@@ -964,7 +869,7 @@ export class LocalFileStore implements FileStore {
     } catch {
       return { bytes, removed: false };
     }
-    await removeQuietly(join(this.#metaRoot, relDir), false);
+    await this.#meta.remove(relDir, false);
     return { bytes, removed: true };
   }
 
@@ -975,7 +880,7 @@ export class LocalFileStore implements FileStore {
       const fsPath = this.#fsPath(rel);
       const old = await lstatOrUndefined(fsPath);
       this.#checkWritable(rel, old, options.overwrite === true);
-      const oldMeta = old?.isFile ? await this.#readMeta(rel, old) : undefined;
+      const oldMeta = old?.isFile ? await this.#meta.read(rel, old) : undefined;
       try {
         await Deno.rename(writer.tempPath, fsPath);
       } catch (e) {
@@ -1001,246 +906,8 @@ export class LocalFileStore implements FileStore {
         mtimeMs: st.mtime?.getTime() ?? 0,
         ino: st.ino ?? null,
       };
-      await this.#writeMeta(rel, meta);
+      await this.#meta.write(rel, meta);
       return await this.#fileInfo(rel, st);
     });
   }
-}
-
-/** A {@linkcode FileWriter} over a temp file next to the destination. */
-class LocalFileWriter implements FileWriter {
-  readonly path: string;
-  readonly tempPath: string;
-  #file: Deno.FsFile;
-  #host: WriterHost;
-  #expectedSize: number | undefined;
-  #bufferBytes: number;
-  #buffer: Uint8Array | undefined;
-  #buffered = 0;
-  #written = 0;
-  #state: "open" | "committing" | "committed" | "aborted" = "open";
-  #fileOpen = true;
-  #queue: Promise<unknown> = Promise.resolve();
-
-  constructor(
-    path: string,
-    tempPath: string,
-    file: Deno.FsFile,
-    host: WriterHost,
-    bufferBytes: number,
-    expectedSize: number | undefined,
-  ) {
-    this.path = path;
-    this.tempPath = tempPath;
-    this.#file = file;
-    this.#host = host;
-    this.#bufferBytes = bufferBytes;
-    this.#expectedSize = expectedSize;
-  }
-
-  get bytesWritten(): number {
-    return this.#written;
-  }
-
-  write(chunk: Uint8Array): Promise<void> {
-    return this.#serial(() => this.#write(chunk));
-  }
-
-  commit(): Promise<FileInfo> {
-    return this.#serial(() => this.#commit());
-  }
-
-  abort(): Promise<void> {
-    return this.#serial(() => this.#abort());
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.abort();
-  }
-
-  #serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(fn);
-    this.#queue = run.catch(() => {});
-    return run;
-  }
-
-  #checkOpen(): void {
-    if (this.#state !== "open") {
-      throw new StorageError(
-        `the upload of '${this.path}' is ${this.#state} already`,
-        ErrorCode.INVALID_STATE,
-        this.path,
-      );
-    }
-  }
-
-  async #write(chunk: Uint8Array): Promise<void> {
-    this.#checkOpen();
-    const n = chunk.length;
-    if (n === 0) return;
-    try {
-      if (this.#expectedSize !== undefined && this.#written + n > this.#expectedSize) {
-        throw new StorageError(
-          `the upload of '${this.path}' got more than its announced size of ` +
-            `${this.#expectedSize} bytes`,
-          ErrorCode.INVALID_REQUEST,
-          this.path,
-        );
-      }
-      if (this.#written + n > this.#host.maxFileBytes) {
-        throw new StorageLimitError("file", this.#host.maxFileBytes, this.path);
-      }
-      this.#host.reserve(n, this.path);
-      this.#written += n;
-      const capacity = this.#bufferBytes;
-      if (this.#buffered + n <= capacity) {
-        this.#buffer ??= new Uint8Array(capacity);
-        this.#buffer.set(chunk, this.#buffered);
-        this.#buffered += n;
-        if (this.#buffered === capacity) await this.#flush();
-      } else {
-        await this.#flush();
-        if (n >= capacity) {
-          await writeAll(this.#file, chunk);
-        } else {
-          this.#buffer ??= new Uint8Array(capacity);
-          this.#buffer.set(chunk, 0);
-          this.#buffered = n;
-        }
-      }
-    } catch (e) {
-      await this.#abort();
-      throw e instanceof StorageError ? e : ioError(this.path, e);
-    }
-  }
-
-  async #flush(): Promise<void> {
-    if (this.#buffered === 0 || this.#buffer === undefined) return;
-    await writeAll(this.#file, this.#buffer.subarray(0, this.#buffered));
-    this.#buffered = 0;
-  }
-
-  async #commit(): Promise<FileInfo> {
-    this.#checkOpen();
-    try {
-      if (this.#expectedSize !== undefined && this.#written !== this.#expectedSize) {
-        throw new StorageError(
-          `the upload of '${this.path}' ended after ${this.#written} bytes, ` +
-            `but its announced size was ${this.#expectedSize} bytes`,
-          ErrorCode.INVALID_REQUEST,
-          this.path,
-        );
-      }
-      await this.#flush();
-      if (this.#host.fsync) await this.#file.sync();
-      this.#closeFile();
-    } catch (e) {
-      await this.#abort();
-      throw e instanceof StorageError ? e : ioError(this.path, e);
-    }
-    this.#state = "committing";
-    try {
-      const info = await this.#host.commit(this, this.#written);
-      this.#state = "committed";
-      this.#host.release(this.#written);
-      this.#buffer = undefined;
-      return info;
-    } catch (e) {
-      this.#state = "open";
-      await this.#abort();
-      throw e;
-    }
-  }
-
-  async #abort(): Promise<void> {
-    if (this.#state !== "open") return;
-    this.#state = "aborted";
-    this.#closeFile();
-    this.#buffer = undefined;
-    this.#host.release(this.#written);
-    await this.#host.discard(this.tempPath, parentOf(this.path));
-  }
-
-  #closeFile(): void {
-    if (this.#fileOpen) {
-      this.#fileOpen = false;
-      try {
-        this.#file.close();
-      } catch {
-        // closed already
-      }
-    }
-  }
-}
-
-function folderInfo(rel: string): FileInfo {
-  return { name: baseOf(rel), path: rel, isFolder: true };
-}
-
-function parentOf(rel: string): string {
-  const i = rel.lastIndexOf("/");
-  return i < 0 ? "" : rel.slice(0, i);
-}
-
-function baseOf(rel: string): string {
-  return rel.slice(rel.lastIndexOf("/") + 1);
-}
-
-function isMissing(e: unknown): boolean {
-  return e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory;
-}
-
-async function lstatOrUndefined(fsPath: string): Promise<Deno.FileInfo | undefined> {
-  try {
-    return await Deno.lstat(fsPath);
-  } catch (e) {
-    if (isMissing(e)) return undefined;
-    throw e;
-  }
-}
-
-async function removeQuietly(fsPath: string, recursive: boolean): Promise<void> {
-  try {
-    await Deno.remove(fsPath, { recursive });
-  } catch {
-    // gone already, or not empty: nothing to do
-  }
-}
-
-async function fsyncDir(fsDir: string): Promise<void> {
-  // Best effort: some file systems refuse fsync on folders; the rename itself is atomic.
-  try {
-    const dir = await Deno.open(fsDir, { read: true });
-    try {
-      await dir.sync();
-    } finally {
-      dir.close();
-    }
-  } catch {
-    // ignore
-  }
-}
-
-async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.length) offset += await file.write(bytes.subarray(offset));
-}
-
-function ioError(rel: string, e: unknown): StorageError {
-  if (e instanceof StorageError) return e;
-  const message = e instanceof Error ? e.message : String(e);
-  if (/os error 28\b|No space left/i.test(message)) {
-    return new StorageError(
-      `the server's disk is full while writing '${rel}'; free some space`,
-      ErrorCode.OPERATION_FAILED,
-      rel,
-      { cause: e },
-    );
-  }
-  return new StorageError(
-    `storage failed on '${rel}': ${message}`,
-    ErrorCode.OPERATION_FAILED,
-    rel,
-    { cause: e },
-  );
 }
