@@ -1,5 +1,5 @@
 // Wire shapes: protocol-data §3.3 (`dataset` toolkit), the same requests the official npm client
-// 0.39.9 (`DatasetsClient`) sends; api/datasets_interop_test.ts runs both against our server.
+// 0.39.9 (`DatasetsClient`) sends; tests/api/datasets_interop_test.ts runs both against our server.
 import {
   ArrowTable,
   type DatasetColumn,

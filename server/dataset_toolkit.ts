@@ -23,7 +23,7 @@ import { type LanceDatasetStoreOptions, openLanceDatasetStore } from "./lance_da
 import type { RoomTool, RoomToolkit, ToolContext } from "./room_toolkit.ts";
 
 // Wire shapes: protocol-data §3.3, checked against the official npm client 0.39.9
-// (`DatasetsClient`, dist/esm/datasets-client.js) by api/datasets_interop_test.ts.
+// (`DatasetsClient`, dist/esm/datasets-client.js) by tests/api/datasets_interop_test.ts.
 
 const EMPTY = new EmptyContent();
 const NO_BYTES = new Uint8Array(0);

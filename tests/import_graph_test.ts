@@ -15,6 +15,24 @@ function graph(edges: Record<string, string[]>): ImportGraph {
   return new Map(Object.entries(edges).map(([file, deps]) => [file, new Set(deps)]));
 }
 
+Deno.test("the workspace has no import loop between files", async () => {
+  const loops = findLoops(await readImportGraph(await sourceFiles()));
+  assert.deepEqual(
+    loops.map(describeLoop),
+    [],
+    `files that import each other:\n${loops.map(describeLoop).join("\n")}`,
+  );
+});
+
+Deno.test("the workspace has no import loop between packages, tests included", async () => {
+  const loops = findPackageLoops(await readImportGraph(await sourceFiles()));
+  assert.deepEqual(
+    loops.map(describeLoop),
+    [],
+    `packages that import each other:\n${loops.map(describeLoop).join("\n")}`,
+  );
+});
+
 Deno.test("the graph holds type imports, JSON imports and imports by package name", async () => {
   const files = await sourceFiles();
   assert.ok(files.includes("api/mod.ts") && files.includes("tests/import_graph_test.ts"));
