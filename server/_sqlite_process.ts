@@ -10,6 +10,7 @@ import {
 import type { SqliteHostOptions } from "./_sqlite_host.ts";
 import { encodeWireFrame, type WireFrame, WireFrameReader } from "./_sqlite_wire.ts";
 import type { RoomDatabaseOptions } from "./room_database.ts";
+import { runtimeConfigFlags } from "./_runtime_config.ts";
 
 /** Answers a room's `sqlite` requests somewhere: in its own process, or on the event loop. */
 export interface SqliteHost {
@@ -408,6 +409,7 @@ class ProcessSqliteHost implements SqliteHost {
           "run",
           "--quiet",
           "--no-prompt",
+          ...runtimeConfigFlags(),
           "--allow-env",
           `--allow-read=${settings.dir},${socketPath}`,
           `--allow-write=${settings.dir},${socketPath}`,
