@@ -53,6 +53,12 @@ export interface LLMToolCall {
   name: string;
   /** The arguments (JSON text, as the model sent it). */
   arguments: string;
+  /**
+   * A call of a provider-native tool (a `NativeTool`): the provider needs the tool's own
+   * answer, so a failure ends the response (as the official adapter) instead of being shown to
+   * the model.
+   */
+  native?: boolean;
 }
 
 /** What a round produced. */
@@ -322,6 +328,17 @@ export abstract class LLMAdapterBase implements LLMAdapter {
       request.context.append(item);
     }
     if (signal.aborted) throw interrupted();
+    const failed = results.find(([, item], i) =>
+      calls[i].native === true && item.kind === "tool_result" && item.isError
+    );
+    if (failed) {
+      const [call, item] = failed as [
+        Extract<SessionItem, { kind: "tool_call" }>,
+        Extract<SessionItem, { kind: "tool_result" }>,
+      ];
+      const text = item.output.map((part) => part.type === "text" ? part.text : "").join("");
+      throw new LLMError(`${call.tool} failed: ${text.replace(/^error: /, "")}`, "tool_failed");
+    }
   }
 
   async #runTool(

@@ -56,7 +56,10 @@ function agentOptions(command: Command): Command {
       "an MCP server run as a command: LABEL=command args (repeatable)",
       collect,
     )
-    .option("--empty-state-title <text>", "what chat UIs show before the first message");
+    .option("--empty-state-title <text>", "what chat UIs show before the first message")
+    .option("--computer-use", "give the agent a headless browser it drives by OpenAI computer use")
+    .option("--starting-url <url>", "with --computer-use, the page the browser opens first")
+    .option("--allow-goto-url", "with --computer-use, let the agent open any URL directly (goto)");
 }
 
 /**

@@ -53,6 +53,12 @@ export interface ProcessJoinOptions extends RoomConnectionOptions {
   threadIsolation?: "global" | "participant";
   /** `--empty-state-title`: what chat UIs show before the first message. */
   emptyStateTitle?: string;
+  /** `--computer-use`: a headless browser the agent drives (OpenAI computer use). */
+  computerUse?: boolean;
+  /** `--starting-url`: the page the browser opens first. */
+  startingUrl?: string;
+  /** `--allow-goto-url`: the `goto` tool (open any URL directly). */
+  allowGotoUrl?: boolean;
   /** `--mcp`: MCP servers over streamable HTTP (`URL` or `LABEL=URL`) for every turn. */
   mcp?: string[];
   /** `--mcp-stdio`: MCP servers run as commands (`LABEL=command args…`) for every turn. */
@@ -134,6 +140,21 @@ function extraChannel(
   }
 }
 
+/**
+ * The computer-use toolkit of `--computer-use`: a headless local Chromium (loaded on use, so
+ * agents without it never load puppeteer), opening `--starting-url`, with `goto` when
+ * `--allow-goto-url`.
+ */
+async function computerToolkit(
+  options: ProcessJoinOptions,
+): Promise<Toolkit & { stop(): Promise<void> }> {
+  const { ComputerToolkit } = await import("@meshagent/computers");
+  return new ComputerToolkit({
+    startingUrl: options.startingUrl,
+    includeGotoTool: options.allowGotoUrl === true,
+  });
+}
+
 async function readRules(options: ProcessJoinOptions): Promise<string[]> {
   const rules = [...(options.rule ?? [])];
   for (const file of options.rulesFile ?? []) {
@@ -204,6 +225,8 @@ export async function startProcessAgent(
     };
     const isolation = options.threadIsolation ?? "global";
     const toolkits: Toolkit[] = [];
+    const computer = options.computerUse ? await computerToolkit(options) : null;
+    if (computer) toolkits.push(computer);
     if (options.storage || options.readOnlyStorage) {
       toolkits.push(new StorageToolkit({ room, readOnly: !options.storage }));
     }
@@ -253,6 +276,7 @@ export async function startProcessAgent(
       async stop() {
         await supervisor.stop();
         await mcp.close();
+        await computer?.stop();
         await room.dispose();
       },
     };

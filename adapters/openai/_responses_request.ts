@@ -1,6 +1,7 @@
 // The body of a Responses API request, built from the provider-neutral context on every round.
 import type { JsonObject } from "@meshagent/api";
 import {
+  asNativeTool,
   type IndexedTool,
   LLMError,
   type LLMToolChoice,
@@ -54,6 +55,61 @@ function inputPart(part: OpenAIPart): JsonObject {
 type CallItem = Extract<SessionItem, { kind: "tool_call" }>;
 type ResultItem = Extract<SessionItem, { kind: "tool_result" }>;
 
+/** The API name provider-native tools are asked about (`NativeTool`). */
+export const RESPONSES_API = "openai.responses";
+
+/** The native tool a call went to, if it went to one. */
+function nativeEntry(tools: ToolIndex, call: CallItem) {
+  const entry = tools.resolve(
+    call.toolkit ? safeToolName(call.toolkit) : null,
+    safeToolName(call.tool),
+  );
+  const native = entry ? asNativeTool(entry.tool, RESPONSES_API) : null;
+  return native;
+}
+
+function parseItem(text: string): JsonObject | null {
+  try {
+    const item = JSON.parse(text);
+    return item !== null && typeof item === "object" && !Array.isArray(item) ? item : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The native items of the calls to provider-native tools, with their answers: call id →
+ * `[call item, output item or null]`. A call without a result (or whose output the tool cannot
+ * rebuild) maps to a null output.
+ */
+function nativeItems(
+  items: readonly SessionItem[],
+  tools: ToolIndex,
+): Map<string, [JsonObject, JsonObject | null]> {
+  const out = new Map<string, [JsonObject, JsonObject | null]>();
+  const calls = new Map<string, [CallItem, ReturnType<typeof nativeEntry>]>();
+  for (const item of items) {
+    if (item.kind === "tool_call") {
+      const native = nativeEntry(tools, item);
+      if (native) calls.set(item.callId, [item, native]);
+    } else if (item.kind === "tool_result") {
+      const found = calls.get(item.callId);
+      if (!found) continue;
+      const call = parseItem(found[0].arguments);
+      if (!call) continue;
+      const output = item.isError ? null : found[1]!.nativeOutput(RESPONSES_API, call, item.output);
+      out.set(item.callId, [call, output]);
+    }
+  }
+  for (const [callId, [call]] of calls) {
+    if (!out.has(callId)) {
+      const item = parseItem(call.arguments);
+      if (item) out.set(callId, [item, null]);
+    }
+  }
+  return out;
+}
+
 /**
  * The `input` array: user messages (`input_text`, `input_image`, `input_file`), assistant
  * `output_text` messages, replayable reasoning, `function_call` and `function_call_output` items,
@@ -75,6 +131,7 @@ export function responsesInput(
   const calls = new Set(
     items.filter((i) => i.kind === "tool_call").map((i) => (i as CallItem).callId),
   );
+  const natives = nativeItems(items, context.tools);
   for (const item of items) {
     switch (item.kind) {
       case "user": {
@@ -115,6 +172,15 @@ export function responsesInput(
         break;
       }
       case "tool_call": {
+        const native = natives.get(item.callId);
+        if (native) {
+          // A provider-native call is sent back as the provider's item, with its answer; one that
+          // has no answer (it failed, or the result cannot be rebuilt) is left out with it.
+          if (native[1] !== null || (context.keepOpenCalls && !results.has(item.callId))) {
+            input.push(native[0]);
+          }
+          break;
+        }
         if (!results.has(item.callId) && !context.keepOpenCalls) break;
         input.push({
           type: "function_call",
@@ -126,6 +192,11 @@ export function responsesInput(
       }
       case "tool_result": {
         if (!calls.has(item.callId)) break;
+        const native = natives.get(item.callId);
+        if (native) {
+          if (native[1] !== null) input.push(native[1]);
+          break;
+        }
         const parts = item.output.map(outputPart);
         const output: unknown = parts.every((part) => part.kind === "text")
           ? parts.map((part) => (part as { text: string }).text).join("\n")
@@ -165,22 +236,35 @@ export function responsesTools(
   namespaced: boolean,
 ): JsonObject[] | undefined {
   if (tools.length === 0) return undefined;
-  if (!namespaced) return tools.map((entry) => functionTool(entry, entry.flatName));
-  const groups = new Map<string, IndexedTool[]>();
+  // Provider-native tools (`NativeTool`) send their own definitions, at the top level.
+  const native: JsonObject[] = [];
+  const functions: IndexedTool[] = [];
   for (const entry of tools) {
+    const definitions = asNativeTool(entry.tool, RESPONSES_API)?.nativeDefinitions(RESPONSES_API);
+    if (definitions) native.push(...definitions);
+    else functions.push(entry);
+  }
+  if (!namespaced) {
+    return [...native, ...functions.map((entry) => functionTool(entry, entry.flatName))];
+  }
+  const groups = new Map<string, IndexedTool[]>();
+  for (const entry of functions) {
     const group = groups.get(entry.namespace) ?? [];
     group.push(entry);
     groups.set(entry.namespace, group);
   }
-  return [...groups].map(([namespace, entries]) => {
-    const toolkit = entries[0].toolkit;
-    return {
-      type: "namespace",
-      name: namespace,
-      description: toolkit.description || toolkit.title || toolkit.name,
-      tools: entries.map((entry) => functionTool(entry, entry.name)),
-    };
-  });
+  return [
+    ...native,
+    ...[...groups].map(([namespace, entries]) => {
+      const toolkit = entries[0].toolkit;
+      return {
+        type: "namespace",
+        name: namespace,
+        description: toolkit.description || toolkit.title || toolkit.name,
+        tools: entries.map((entry) => functionTool(entry, entry.name)),
+      };
+    }),
+  ];
 }
 
 /**

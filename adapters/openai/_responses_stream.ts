@@ -1,14 +1,17 @@
 // Reads the events of one Responses API stream (SSE or websocket): emits text, reasoning and
 // tool-call deltas as agent events and collects the round's items, calls and usage.
 import type { JsonObject } from "@meshagent/api";
-import type {
-  LLMRound,
-  LLMRoundResult,
-  LLMToolCall,
-  LLMUsage,
-  SessionItem,
+import {
+  asNativeTool,
+  type IndexedTool,
+  type LLMRound,
+  type LLMRoundResult,
+  type LLMToolCall,
+  type LLMUsage,
+  type SessionItem,
 } from "@meshagent/agents";
 import { OpenAIIncompleteStreamError, OpenAIStreamError } from "./_errors.ts";
+import { RESPONSES_API } from "./_responses_request.ts";
 
 type Output =
   | { type: "message"; id: string; text: string; started: boolean; ended: boolean }
@@ -29,7 +32,8 @@ type Output =
     namespace?: string;
     arguments: string;
     done: boolean;
-  };
+  }
+  | { type: "native"; id: string; entry: IndexedTool; item: JsonObject };
 
 /** One event as the reader sees it (the SDK's typed events, loosely). */
 // deno-lint-ignore no-explicit-any
@@ -41,6 +45,8 @@ export class ResponsesStreamReader {
   readonly #provider: string;
   readonly #outputs: Output[] = [];
   readonly #byId = new Map<string, Output>();
+  /** Output item types answered by provider-native tools (`computer_call` → the computer tool). */
+  readonly #native = new Map<string, IndexedTool>();
   #usage: LLMUsage | undefined;
   #responseId: string | undefined;
   #finished = false;
@@ -52,6 +58,31 @@ export class ResponsesStreamReader {
   constructor(round: LLMRound, provider: string) {
     this.#round = round;
     this.#provider = provider;
+    for (const entry of round.tools.tools) {
+      const native = asNativeTool(entry.tool, RESPONSES_API);
+      for (const type of native?.nativeCallTypes(RESPONSES_API) ?? []) {
+        if (!this.#native.has(type)) this.#native.set(type, entry);
+      }
+    }
+  }
+
+  /** A provider-native call item (added or done). */
+  #nativeItem(id: string, entry: IndexedTool, item: JsonObject) {
+    const known = this.#byId.get(id);
+    if (known?.type === "native") {
+      known.item = item;
+      return;
+    }
+    this.#byId.set(id, { type: "native", id, entry, item });
+    this.#outputs.push(this.#byId.get(id)!);
+    this.#round.emit({
+      type: "tool_call.pending",
+      item_id: id,
+      call_id: String(item.call_id ?? id),
+      namespace: "meshagent",
+      toolkit: entry.toolkit.name,
+      tool: entry.tool.name,
+    });
   }
 
   /** True once `response.completed` (or `incomplete`) arrived. */
@@ -199,7 +230,9 @@ export class ResponsesStreamReader {
       case "response.output_item.added": {
         const item = event.item ?? {};
         const id = String(item.id ?? `item_${event.output_index}`);
-        if (item.type === "message") this.#message(id);
+        const native = this.#native.get(String(item.type));
+        if (native) this.#nativeItem(id, native, item);
+        else if (item.type === "message") this.#message(id);
         else if (item.type === "reasoning") this.#reasoning(id);
         else if (item.type === "function_call") {
           const call = this.#call(id, item);
@@ -241,7 +274,10 @@ export class ResponsesStreamReader {
       case "response.output_item.done": {
         const item = event.item ?? {};
         const id = String(item.id ?? `item_${event.output_index}`);
-        if (item.type === "message") {
+        const native = this.#native.get(String(item.type));
+        if (native) {
+          this.#nativeItem(id, native, item);
+        } else if (item.type === "message") {
           const text = Array.isArray(item.content)
             ? (item.content as JsonObject[]).map((c) => String(c.text ?? c.refusal ?? "")).join("")
             : undefined;
@@ -323,6 +359,15 @@ export class ResponsesStreamReader {
             ...(Array.isArray(output.item?.summary) ? { summary: output.item.summary } : {}),
             ...(typeof encrypted === "string" ? { encrypted_content: encrypted } : {}),
           },
+        });
+      } else if (output.type === "native") {
+        toolCalls.push({
+          callId: String(output.item.call_id ?? output.id),
+          itemId: output.id,
+          namespace: output.entry.namespace,
+          name: output.entry.name,
+          arguments: JSON.stringify(output.item),
+          native: true,
         });
       } else if (output.name !== "") {
         toolCalls.push({

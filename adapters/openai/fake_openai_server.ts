@@ -35,6 +35,12 @@ export interface FakeOpenAIStreamReply {
   reasoning?: { summary?: string | string[]; encryptedContent?: string };
   /** Tool calls, streamed after the text. */
   toolCalls?: FakeOpenAIToolCall[];
+  /**
+   * More output items, sent as they are after the tool calls (Responses API only): provider-native
+   * calls such as `{type: "computer_call", call_id, actions: […], pending_safety_checks: []}`.
+   * Each gets an `id` (if it has none) and `status`, and streams as `output_item.added` + `done`.
+   */
+  outputItems?: JsonObject[];
   /** Split each call's arguments into this many deltas (default 2). */
   argumentChunks?: number;
   /** The usage to report (default: counted from the request and reply sizes). */
@@ -323,6 +329,17 @@ function responsesEvents(
       arguments: args,
     });
     const item: JsonObject = { ...head, arguments: args, status: "completed" };
+    events.push({ type: "response.output_item.done", output_index: index, item });
+    output.push(item);
+  }
+  for (const extra of reply.outputItems ?? []) {
+    const index = output.length;
+    const item: JsonObject = { id: `item_${id}_${index}`, ...extra, status: "completed" };
+    events.push({
+      type: "response.output_item.added",
+      output_index: index,
+      item: { ...item, status: "in_progress" },
+    });
     events.push({ type: "response.output_item.done", output_index: index, item });
     output.push(item);
   }
