@@ -37,6 +37,7 @@ export * from "./room_client.ts";
 export * from "./messaging_client.ts";
 export * from "./queues_client.ts";
 export * from "./developer_client.ts";
+export * from "./livekit_client.ts";
 export * from "./agents_client.ts";
 export * from "./arrow_rows.ts";
 export * from "./storage_events.ts";

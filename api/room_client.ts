@@ -19,6 +19,7 @@ import { type TokenTransport, WebSocketClientProtocol } from "./websocket_client
 import { MessagingClient } from "./messaging_client.ts";
 import { QueuesClient } from "./queues_client.ts";
 import { DeveloperClient } from "./developer_client.ts";
+import { LivekitClient } from "./livekit_client.ts";
 import { AgentsClient } from "./agents_client.ts";
 import { SyncClient } from "./sync_client.ts";
 import { DatabaseClient } from "./database_client.ts";
@@ -136,6 +137,8 @@ export class RoomClient implements RoomRequester {
   readonly queues: QueuesClient;
   /** Developer logs. */
   readonly developer: DeveloperClient;
+  /** The room's media server (`livekit.connect`: URL and token). */
+  readonly livekit: LivekitClient;
   /** Toolkits: listing and invoking tools. */
   readonly agents: AgentsClient;
   /** Synchronized MeshDocuments (`sync` toolkit). */
@@ -195,6 +198,7 @@ export class RoomClient implements RoomRequester {
     this.messaging = new MessagingClient(this);
     this.queues = new QueuesClient(this);
     this.developer = new DeveloperClient(this);
+    this.livekit = new LivekitClient(this);
     this.agents = new AgentsClient(this);
     this.sync = new SyncClient(this);
     this.database = new DatabaseClient(this);

@@ -11,7 +11,8 @@ const MAIN = new URL("./main.ts", import.meta.url).pathname;
 const ROOT = new URL("..", import.meta.url).pathname;
 
 Deno.test("meshagent process join --computer-use drives a browser from the starting URL", async () => {
-  await using server = await startTestServer();
+  const server = await startTestServer();
+  await using _closeServer = { [Symbol.asyncDispose]: () => server.close() };
   const pages = servePages();
   await using fake = await FakeOpenAIServer.start({
     replies: [

@@ -46,3 +46,4 @@ export * from "./toolkit_registry.ts";
 export * from "./storage_toolkit.ts";
 export * from "./sync_toolkit_options.ts";
 export * from "./sync_toolkit.ts";
+export * from "./livekit_toolkit.ts";

@@ -24,6 +24,7 @@ import { sqliteToolkit, type SqliteToolkitOptions } from "./sqlite_toolkit.ts";
 import { datasetToolkit, type DatasetToolkitOptions } from "./dataset_toolkit.ts";
 import { storageToolkit } from "./storage_toolkit.ts";
 import { syncToolkit } from "./sync_toolkit.ts";
+import { livekitToolkit, type LivekitToolkitOptions } from "./livekit_toolkit.ts";
 import type { SyncToolkitOptions } from "./sync_toolkit_options.ts";
 import { createDownloadHandler, type DownloadHandler, DownloadUrlSigner } from "./download_url.ts";
 import { loadDownloadUrlSecret } from "./_download_url_secret.ts";
@@ -100,6 +101,11 @@ export interface RoomServerOptions {
    * per room by default) and its time limit per update (default 10 s).
    */
   sync?: SyncToolkitOptions;
+  /**
+   * The rooms' media server (the `livekit` toolkit): its URL and token key (default from
+   * `LIVEKIT_URL`, `LIVEKIT_API_KEY`, `LIVEKIT_API_SECRET`; without them `connect` answers 1007).
+   */
+  livekit?: LivekitToolkitOptions;
   /** Limits on HTTP connections that are not WebSockets (slow or oversized request heads). */
   http?: RoomServerHttpOptions;
 }
@@ -313,6 +319,7 @@ export class RoomServer {
       (room) => sqliteToolkit(room, options.sqlite),
       (room) => datasetToolkit(room, options.dataset),
       (room) => syncToolkit(room, options.sync),
+      (room) => livekitToolkit(room, options.livekit),
       ...(options.toolkits ?? []),
     ];
   }

@@ -23,7 +23,8 @@ function inputItems(body: JsonObject): JsonObject[] {
 }
 
 Deno.test("an agent fills a form, scrolls, navigates and saves a screenshot; blocked URLs end the turn", async () => {
-  await using server = await startTestServer();
+  const server = await startTestServer();
+  await using _closeServer = { [Symbol.asyncDispose]: () => server.close() };
   await using openai = await FakeOpenAIServer.start();
   const pages = servePages();
   const room = await server.connect("computers", "browser-agent");
