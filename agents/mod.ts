@@ -38,6 +38,7 @@ export * from "./agent_supervisor.ts";
 export * from "./messaging_chat_channel.ts";
 export * from "./messaging_chat_client.ts";
 export * from "./thread_schema.ts";
+export * from "./document_schema.ts";
 export * from "./document_thread_storage.ts";
 export * from "./dataset_thread_storage.ts";
 export * from "./thread_search_toolkit.ts";

@@ -83,8 +83,8 @@ export class ApiKeyError extends Error {
 const PREFIX = "ma-";
 const UUID_PART = /^[A-Za-z0-9._]{22}$/;
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
-const FORMAT_HINT = "expected ma-<key id>-<project id>-<secret>, e.g. as printed by " +
-  "`meshagent api-keys create`";
+const FORMAT_HINT = "expected ma-<key id>-<project id>-<secret>, as `meshagent server` prints it " +
+  "in MESHAGENT_API_KEY";
 
 function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");

@@ -1,7 +1,7 @@
 // The commander wiring of `meshagent room agents …` and `meshagent room connect`. Private: the
 // exported functions in room_agents_command.ts are the public API.
 import { type Command, CommanderError, Option } from "commander";
-import { nonNegativeNumber, roomOptions } from "./_room_options.ts";
+import { jsonOption, nonNegativeNumber, roomOptions } from "./_room_options.ts";
 import {
   invokeToolCommand,
   listToolkitsCommand,
@@ -17,8 +17,11 @@ import type { Output } from "./output.ts";
  */
 export function addAgentsCommands(room: Command, output: Output): void {
   const agents = room.command("agents").description("list and call toolkits hosted in a room");
-  roomOptions(agents.command("list-toolkits"))
-    .description("print the toolkits you can see (public ones and your own) as JSON")
+  jsonOption(
+    roomOptions(agents.command("list-toolkits")),
+    "one toolkit per line, with its tools' schemas",
+  )
+    .description("list the toolkits you can see (public ones and your own) and their tools")
     .option("--participant-id <id>", "only this participant's toolkits (private ones included)")
     .option("--participant-name <name>", "only the toolkits of the participant with this name")
     .addOption(
@@ -28,7 +31,7 @@ export function addAgentsCommands(room: Command, output: Output): void {
     .action(async (opts) => {
       await listToolkitsCommand(opts, output);
     });
-  roomOptions(agents.command("invoke-tool"))
+  jsonOption(roomOptions(agents.command("invoke-tool")), "each result as one JSON object")
     .description("call a tool and print its result")
     .requiredOption("--toolkit <name>", "toolkit name")
     .requiredOption("--tool <name>", "tool name")
@@ -42,6 +45,12 @@ export function addAgentsCommands(room: Command, output: Output): void {
     )
     .option("--output <path>", "save a file result here")
     .option("--stream", "the tool streams its output: print each item as it arrives")
+    .addHelpText(
+      "after",
+      "\nExample (the room's built-in queues toolkit):\n" +
+        "  meshagent room agents invoke-tool --room demo --toolkit queues --tool list\n" +
+        "See the toolkits and tools there are: meshagent room agents list-toolkits --room demo",
+    )
     .action(async (opts) => {
       await invokeToolCommand(opts, output);
     });

@@ -1,6 +1,7 @@
 // The commander wiring of `meshagent mcp stdio|http|sse`. Private: the exported functions in
 // mcp_command.ts are the public API.
 import { type Command, Option } from "commander";
+import { roleOption, serverUrl } from "./_room_options.ts";
 import { mcpHttpCommand, mcpSseCommand, mcpStdioCommand } from "./mcp_command.ts";
 import type { Output } from "./output.ts";
 
@@ -8,12 +9,13 @@ function bridgeOptions(command: Command): Command {
   return command
     .option("--room <room>", "room name (default: MESHAGENT_ROOM)")
     .option("--name <name>", "participant name to join as (default: the toolkit name)")
-    .option("--role <role>", "role grant for a minted token", "tool")
+    .addOption(roleOption("role grant for a minted token", "tool"))
     .option("--toolkit-name <name>", "toolkit name other participants call", "mcp")
     .option("--title <title>", "toolkit title (default: the toolkit name)")
     .option("--description <text>", "toolkit description")
     .option("--private", "register the toolkit as private (default: public)")
     .option("--allowed-tool <name...>", "offer only these MCP tools")
+    .option("--json", 'print {"event":"hosting",…} on stdout once the toolkit is registered')
     .addOption(
       new Option("--timeout <seconds>", "longest one tool call may take (default 60)")
         .argParser((v) => {
@@ -24,9 +26,11 @@ function bridgeOptions(command: Command): Command {
           return n;
         }),
     )
-    .option(
-      "--api-url <url>",
-      "room server URL (default: MESHAGENT_API_URL or http://127.0.0.1:8078)",
+    .addOption(
+      new Option(
+        "--api-url <url>",
+        "room server URL (default: MESHAGENT_API_URL or http://127.0.0.1:8078)",
+      ).argParser(serverUrl("--api-url")),
     )
     .option("--token <jwt>", "participant token to use (default: MESHAGENT_TOKEN)")
     .option("--key <ma-key>", "API key to sign a token (default: MESHAGENT_API_KEY)")

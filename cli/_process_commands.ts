@@ -2,13 +2,13 @@
 // functions in process_command.ts, chat_command.ts and process_threads_command.ts are the public
 // API. Their modules load on use, so `meshagent server` never loads the LLM SDKs.
 import { type Command, CommanderError, Option } from "commander";
-import { nonNegativeNumber, roomOptions } from "./_room_options.ts";
+import { jsonOption, nonNegativeNumber, roomOptions } from "./_room_options.ts";
 import type { Output } from "./output.ts";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function agentOptions(command: Command): Command {
-  return roomOptions(command)
+  return roomOptions(command, "agent")
     .requiredOption("--agent-name <name>", "the agent's participant name")
     .option(
       "--model <model>",
@@ -71,7 +71,7 @@ function agentOptions(command: Command): Command {
  */
 export function addProcessCommands(program: Command, output: Output, signal?: AbortSignal): void {
   const process = program.command("process").description("run and talk to LLM agents in rooms");
-  agentOptions(process.command("join"))
+  jsonOption(agentOptions(process.command("join")), '{"event":"joined",…} once in the room')
     .description("join a room as an LLM agent and serve its channels until stopped")
     .action(async (opts) => {
       const { runProcessJoin } = await import("./process_command.ts");
@@ -81,14 +81,18 @@ export function addProcessCommands(program: Command, output: Output, signal?: Ab
     .description("join a room as an LLM agent and chat with it in this terminal")
     .option("--user <name>", "your participant name", "me")
     .option("--message <text>", "send this and exit (repeatable)", collect)
+    .option("--json", "print every agent message as a JSON line")
     .action(async (opts) => {
       const { startProcessAgent } = await import("./process_command.ts");
       const { runChat } = await import("./chat_command.ts");
       const agent = await startProcessAgent(opts);
-      output.err(agent.summary);
+      if (!opts.json) output.err(agent.summary);
       let code: number;
       try {
-        code = await runChat({ ...opts, identity: opts.user, agent: opts.agentName }, output);
+        code = await runChat(
+          { ...opts, identity: opts.user, role: "user", agent: opts.agentName },
+          output,
+        );
       } finally {
         await agent.stop();
       }

@@ -1,11 +1,28 @@
 // The commander wiring of the `meshagent` command tree. Private: commander's types stay out of
 // the package's public signatures; the exported command functions are the public API.
-import { Command, Option } from "commander";
-import { nonNegativeNumber, roomOptions } from "./_room_options.ts";
+import { Command, InvalidArgumentError, Option } from "commander";
+import {
+  jsonOption,
+  nonNegativeNumber,
+  roleOption,
+  roomOptions,
+  serverUrl,
+} from "./_room_options.ts";
 import { mintToken, type TokenCommandOptions } from "./token_command.ts";
 import { parsePort, runServerCommand } from "./server_command.ts";
-import { listenCommand, sendMessageCommand } from "./room_messaging_command.ts";
-import { queueReceiveCommand, queueSendCommand } from "./room_queue_command.ts";
+import {
+  listenCommand,
+  messagingListCommand,
+  sendMessageCommand,
+} from "./room_messaging_command.ts";
+import {
+  queueListCommand,
+  queueReceiveCommand,
+  queueSendCommand,
+  queueSizeCommand,
+} from "./room_queue_command.ts";
+import { developerLogsCommand } from "./room_developer_command.ts";
+import { roomsListCommand } from "./rooms_command.ts";
 import type { RoomConnectionOptions } from "./room_connection.ts";
 import type { Output } from "./output.ts";
 import { addAgentsCommands, addConnectCommand } from "./_agents_commands.ts";
@@ -29,7 +46,7 @@ export function buildProgram(output: Output, signal?: AbortSignal): Command {
   const program = new Command("meshagent")
     .description("MeshAgent for Deno: run a room server and work with rooms")
     .version(VERSION)
-    .showHelpAfterError()
+    .showHelpAfterError("(add --help to see the command's options)")
     .configureOutput({
       writeOut: (s) => output.out(s.replace(/\n$/, "")),
       writeErr: (s) => output.err(s.replace(/\n$/, "")),
@@ -39,7 +56,13 @@ export function buildProgram(output: Output, signal?: AbortSignal): Command {
     .description("run the room server (data and generated credentials in --data-dir)")
     .addOption(
       new Option("--port <port>", "port to listen on (default: MESHAGENT_PORT or 8078)")
-        .argParser((v) => parsePort(v, "--port")),
+        .argParser((v) => {
+          try {
+            return parsePort(v, "--port");
+          } catch (e) {
+            throw new InvalidArgumentError((e as Error).message);
+          }
+        }),
     )
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--data-dir <dir>", "data folder", ".meshagent")
@@ -79,9 +102,11 @@ export function buildProgram(output: Output, signal?: AbortSignal): Command {
         "connections open at once with the same token (default 64; 0: no limit)",
       ).argParser(nonNegativeNumber("--max-connections-per-token")),
     )
+    .option("--json", "print one JSON object (URL, data folder, environment) instead of the banner")
     .action(async (opts) => {
       await runServerCommand(
         {
+          json: opts.json,
           port: opts.port,
           host: opts.host,
           dataDir: opts.dataDir,
@@ -104,11 +129,23 @@ export function buildProgram(output: Output, signal?: AbortSignal): Command {
     .description("mint a participant token signed with an API key")
     .requiredOption("--room <room>", "the room the token may join")
     .requiredOption("--name <name>", "the participant name")
-    .option("--role <role>", "role grant: user, agent or tool", "user")
-    .option("--api <preset>", "API scope preset: agent, user, full or none", "agent")
-    .option("--expires <seconds>", "lifetime in seconds (default: no expiry)")
+    .addOption(roleOption("role grant", "user"))
+    .addOption(
+      new Option("--api <preset>", "API scope preset").choices(["agent", "user", "full", "none"])
+        .default("agent"),
+    )
+    .addOption(
+      new Option("--expires <seconds>", "lifetime in seconds (default: no expiry)")
+        .argParser((v) => String(nonNegativeNumber("--expires")(v))),
+    )
     .option("--key <ma-key>", "API key to sign with (default: MESHAGENT_API_KEY)")
     .option("--data-dir <dir>", "data folder of a local server", ".meshagent")
+    .option("--json", "print the token and its grants as one JSON object")
+    .addHelpText(
+      "after",
+      "\nExample:\n  meshagent token --room demo --name bob --expires 3600\n" +
+        "  (then: MESHAGENT_TOKEN=<token> meshagent room storage ls --room demo)",
+    )
     .action(async (opts: TokenCommandOptions) => {
       await mintToken(opts, output);
     });
@@ -116,7 +153,12 @@ export function buildProgram(output: Output, signal?: AbortSignal): Command {
   const room = program.command("room").description("work with a room");
 
   const messaging = room.command("messaging").description("send and receive room messages");
-  roomOptions(messaging.command("send"))
+  jsonOption(roomOptions(messaging.command("list")))
+    .description("list the other participants with messaging enabled")
+    .action(async (opts) => {
+      await messagingListCommand(opts, output);
+    });
+  jsonOption(roomOptions(messaging.command("send")))
     .description("send a message to one participant")
     .requiredOption("--to <participant>", "recipient participant id or name")
     .requiredOption("--type <type>", "message type")
@@ -125,7 +167,7 @@ export function buildProgram(output: Output, signal?: AbortSignal): Command {
     .action(async (opts) => {
       await sendMessageCommand(opts, output);
     });
-  roomOptions(messaging.command("broadcast"))
+  jsonOption(roomOptions(messaging.command("broadcast")))
     .description("send a message to every participant with messaging enabled")
     .requiredOption("--type <type>", "message type")
     .option("--data <json>", "message JSON object", "{}")
@@ -133,8 +175,8 @@ export function buildProgram(output: Output, signal?: AbortSignal): Command {
     .action(async (opts) => {
       await sendMessageCommand({ ...opts, to: undefined }, output);
     });
-  roomOptions(messaging.command("listen"))
-    .description("print messages and presence changes as JSON lines")
+  jsonOption(roomOptions(messaging.command("listen")))
+    .description("print messages and presence changes as they happen")
     .addOption(
       new Option("--count <n>", "stop after n messages").argParser(nonNegativeNumber("--count")),
     )
@@ -143,15 +185,26 @@ export function buildProgram(output: Output, signal?: AbortSignal): Command {
     });
 
   const queue = room.command("queue").description("use room queues");
-  roomOptions(queue.command("send"))
-    .description("append a JSON message to a queue")
+  jsonOption(roomOptions(queue.command("list")))
+    .description("list the room's queues and their sizes")
+    .action(async (opts) => {
+      await queueListCommand(opts, output);
+    });
+  jsonOption(roomOptions(queue.command("size")), '{"queue", "size"}')
+    .description("print how many messages wait in a queue")
     .requiredOption("--queue <name>", "queue name")
-    .option("--json <json>", "message JSON object")
+    .action(async (opts) => {
+      await queueSizeCommand(opts, output);
+    });
+  roomOptions(queue.command("send"))
+    .description("append a JSON message to a queue (created on first use)")
+    .requiredOption("--queue <name>", "queue name")
+    .option("--json <json>", "the message: a JSON object (the official CLI's flag name)")
     .option("--file <file>", "file holding the message JSON")
     .action(async (opts) => {
       await queueSendCommand(opts, output);
     });
-  roomOptions(queue.command("receive"))
+  jsonOption(roomOptions(queue.command("receive")), "the message on one line")
     .description("take the oldest message of a queue (waits for one by default)")
     .requiredOption("--queue <name>", "queue name")
     .option("--no-wait", "return at once when the queue is empty")
@@ -160,10 +213,26 @@ export function buildProgram(output: Output, signal?: AbortSignal): Command {
         .argParser(nonNegativeNumber("--timeout")),
     )
     .action(
-      async (opts: RoomConnectionOptions & { queue: string; wait: boolean; timeout?: number }) => {
+      async (
+        opts: RoomConnectionOptions & {
+          queue: string;
+          wait: boolean;
+          timeout?: number;
+          json?: boolean;
+        },
+      ) => {
         await queueReceiveCommand({ ...opts, noWait: !opts.wait }, output);
       },
     );
+
+  jsonOption(roomOptions(room.command("developer")))
+    .description("follow the room's developer logs (what participants log with room.developer)")
+    .addOption(
+      new Option("--count <n>", "stop after n events").argParser(nonNegativeNumber("--count")),
+    )
+    .action(async (opts) => {
+      await developerLogsCommand(opts, output, signal ?? interruptSignal());
+    });
 
   addAgentsCommands(room, output);
   addStorageCommands(room, output);
@@ -171,6 +240,25 @@ export function buildProgram(output: Output, signal?: AbortSignal): Command {
   addDatasetCommands(room, output);
   addSyncCommands(room, output);
   addConnectCommand(room, output);
+  const rooms = program.command("rooms").description("the rooms of a server");
+  jsonOption(rooms.command("list"))
+    .description("list the server's rooms (those that keep data, and those in use now)")
+    .addOption(
+      new Option(
+        "--api-url <url>",
+        "room server URL (default: MESHAGENT_API_URL or http://127.0.0.1:8078)",
+      ).argParser(serverUrl("--api-url")),
+    )
+    .option("--key <ma-key>", "the project's API key (default: MESHAGENT_API_KEY)")
+    .option(
+      "--data-dir <dir>",
+      "data folder of a local server, whose key may be used",
+      ".meshagent",
+    )
+    .action(async (opts) => {
+      await roomsListCommand(opts, output);
+    });
+
   addMcpCommands(program, output, signal);
   addProcessCommands(program, output, signal);
 

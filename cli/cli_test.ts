@@ -43,7 +43,7 @@ interface ServerProcess {
   stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
 }
 
-/** Starts `meshagent server --port 0` and reads its banner up to the env block's last line. */
+/** Starts `meshagent server --port 0` and reads its banner up to its last line (the env block's). */
 async function startServer(
   dataDir: string,
   env: Record<string, string> = {},
@@ -60,7 +60,7 @@ async function startServer(
   const banner: string[] = [];
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
-  while (!banner.some((l) => l.startsWith("Press Ctrl-C"))) {
+  while (!banner.some((l) => l.startsWith("export MESHAGENT_SECRET="))) {
     const { value, done } = await reader.read();
     if (done) throw new Error(`server exited early:\n${banner.join("\n")}`);
     buffer += value;
@@ -106,6 +106,19 @@ Deno.test("meshagent server prints a ready-to-paste env block and keeps its cred
       first.env.MESHAGENT_SECRET && first.env.MESHAGENT_KEY_ID && first.env.MESHAGENT_PROJECT_ID,
     );
     assert.ok(first.banner.some((l) => l.includes("generated now")));
+    // The environment block comes last, the easiest thing to copy; the commands to try are the
+    // installed command's, with a word on how to get it.
+    assert.deepEqual(first.banner.slice(-5).map((l) => l.split("=")[0]), [
+      "export MESHAGENT_API_URL",
+      "export MESHAGENT_API_KEY",
+      "export MESHAGENT_PROJECT_ID",
+      "export MESHAGENT_KEY_ID",
+      "export MESHAGENT_SECRET",
+    ]);
+    assert.ok(
+      first.banner.includes("  meshagent room messaging listen --room demo --identity alice"),
+    );
+    assert.ok(first.banner.some((l) => l.includes("`deno task install` adds it")));
     const banner = await (await fetch(first.url)).json();
     assert.equal(banner.name, "meshagent-deno-server");
     const status = await first.stop("SIGTERM");
@@ -184,6 +197,7 @@ Deno.test("meshagent room messaging, queue and token commands work against a rea
         "bob",
         "--count",
         "1",
+        "--json",
       ],
       cwd: ROOT,
       env: cleanEnv(env),
@@ -235,7 +249,10 @@ Deno.test("meshagent room messaging, queue and token commands work against a rea
       env,
     );
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /error: the participant was not found/);
+    assert.match(
+      missing.stderr,
+      /^error: nobody by that id or name has messaging enabled in the room\. See who is there: meshagent room messaging list\n {2}\(the participant was not found\)$/m,
+    );
 
     // Queues: send, receive, and an empty --no-wait receive.
     const q = ["--room", "demo", "--queue", "jobs"];
@@ -268,7 +285,11 @@ Deno.test("meshagent room messaging, queue and token commands work against a rea
       { MESHAGENT_API_URL: server.url, MESHAGENT_TOKEN: jwt },
     );
     assert.equal(wrong.code, 1);
-    assert.match(wrong.stderr, /403/);
+    assert.match(
+      wrong.stderr,
+      /^error: the token does not grant room other\. Mint one that does \(meshagent token --room other --name NAME\)/m,
+    );
+    assert.match(wrong.stderr, /status 403: forbidden: the token has no room grant for other\)$/m);
   } finally {
     await server.stop();
     await Deno.remove(dataDir, { recursive: true });

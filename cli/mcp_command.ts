@@ -20,6 +20,8 @@ export interface McpBridgeCommandOptions extends RoomConnectionOptions {
   allowedTools?: string[];
   /** The longest one tool call may take, in seconds (default 60). */
   timeout?: number;
+  /** Print `{"event": "hosting", …}` on stdout once the toolkit is registered. */
+  json?: boolean;
 }
 
 /** Flags of `meshagent mcp stdio`. */
@@ -290,6 +292,16 @@ async function bridge(
           public: isPublic,
         });
         const pid = (toolkit.connection as { pid?: number | null }).pid;
+        if (options.json) {
+          output.out(JSON.stringify({
+            event: "hosting",
+            toolkit: toolkitName,
+            room: connection.room,
+            public: isPublic,
+            server: toolkit.connection.label,
+            tools: toolkit.tools.map((t) => t.name),
+          }));
+        }
         output.err(
           `hosting MCP server ${toolkit.connection.label}${
             typeof pid === "number" ? ` (pid ${pid})` : ""

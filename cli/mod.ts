@@ -1,6 +1,7 @@
 /**
- * `@meshagent/cli`: the `meshagent` command — `server`, `token`, `room messaging|queue|storage|sync|db|agents`,
- * `room connect`, `mcp stdio|http|sse` —
+ * `@meshagent/cli`: the `meshagent` command — `server`, `token`, `rooms list`,
+ * `room messaging|queue|storage|sync|sqlite|dataset|agents|developer`, `room connect`,
+ * `mcp stdio|http|sse`, `process join|run|use|threads|messages`, `chat` —
  * and the functions behind each command, for use from scripts.
  *
  * @example
@@ -24,4 +25,7 @@ export * from "./room_storage_command.ts";
 export * from "./room_db_command.ts";
 export * from "./room_dataset_command.ts";
 export * from "./room_sync_command.ts";
+export * from "./builtin_schemas.ts";
+export * from "./room_developer_command.ts";
+export * from "./rooms_command.ts";
 export * from "./mcp_command.ts";

@@ -22,6 +22,8 @@ import { connectRoom, type Env, type RoomConnectionOptions } from "./room_connec
 export interface ProcessJoinOptions extends RoomConnectionOptions {
   /** The agent's participant name (`--agent-name`). */
   agentName: string;
+  /** `process join`: print `{"event": "joined", …}` on stdout once the agent is in the room. */
+  json?: boolean;
   /** `--model` values (`provider/model` or a model name); the first is the default. */
   model?: string[];
   /** `--channel` values: `chat`, `queue:NAME`, `toolkit:NAME`, `mail:ADDRESS[?reply-all=true]`. */
@@ -77,6 +79,14 @@ export interface ProcessAgent {
   supervisor: AgentSupervisor;
   /** A one-line description for the terminal. */
   summary: string;
+  /** The same as data: agent, room, models, channels and thread folder. */
+  info: {
+    agent: string;
+    room: string;
+    models: string[];
+    channels: string[];
+    thread_dir: string;
+  };
   /** Stops the agent and leaves the room. */
   stop(): Promise<void>;
 }
@@ -267,12 +277,20 @@ export async function startProcessAgent(
     });
     const channels = channelsFor(options.channel ?? [], room, options);
     await supervisor.start(channels);
-    const models = adapters.map((a) => `${a.provider}/${a.defaultModel()}`).join(", ");
+    const models = adapters.map((a) => `${a.provider}/${a.defaultModel()}`);
     return {
       room,
       supervisor,
-      summary: `agent ${options.agentName} joined room ${room.roomName} (models: ${models}; ` +
-        `channels: ${channels.map((c) => c.name).join(", ")}; threads: ${supervisor.threadDir})`,
+      summary: `agent ${options.agentName} joined room ${room.roomName} (models: ` +
+        `${models.join(", ")}; channels: ${channels.map((c) => c.name).join(", ")}; threads: ` +
+        `${supervisor.threadDir})`,
+      info: {
+        agent: options.agentName,
+        room: room.roomName ?? "",
+        models,
+        channels: channels.map((c) => c.name),
+        thread_dir: supervisor.threadDir,
+      },
       async stop() {
         await supervisor.stop();
         await mcp.close();
@@ -299,7 +317,8 @@ export async function runProcessJoin(
   signal: AbortSignal,
 ): Promise<void> {
   const agent = await startProcessAgent(options);
-  output.err(agent.summary);
+  if (options.json) output.out(JSON.stringify({ event: "joined", ...agent.info }));
+  else output.err(agent.summary);
   output.err("Press Ctrl-C to stop.");
   const closed = new Promise<void>((resolve) => agent.room.on("closed", () => resolve()));
   const stopped = new Promise<void>((resolve) => {

@@ -17,6 +17,7 @@ import {
 } from "./room_connection.ts";
 import { parseJsonObject } from "./room_messaging_command.ts";
 import type { Output } from "./output.ts";
+import { printList } from "./_format.ts";
 
 /** Flags of `meshagent room agents list-toolkits`. */
 export interface ListToolkitsCommandOptions extends RoomConnectionOptions {
@@ -26,6 +27,8 @@ export interface ListToolkitsCommandOptions extends RoomConnectionOptions {
   participantName?: string;
   /** Seconds the room may wait for that participant's toolkits to appear. */
   timeout?: number;
+  /** One JSON object per toolkit (with its tools and their schemas) instead of a table. */
+  json?: boolean;
 }
 
 /** The JSON printed for one toolkit by `list-toolkits`. */
@@ -68,7 +71,8 @@ function toJson(kit: ToolkitDescription): ListedToolkitJson {
 /**
  * `meshagent room agents list-toolkits`: prints the toolkits this participant can see (every
  * public one and its own; with `--participant-id`, that participant's, private ones included) as
- * a JSON array.
+ * a table (toolkit, its tools, who hosts it), a sentence when there are none, or — with
+ * `--json` — one object per toolkit with its tools and their input schemas.
  *
  * @param options The command's flags.
  * @param output Where the JSON goes.
@@ -107,7 +111,19 @@ export async function listToolkitsCommand(
       timeout: options.timeout,
     });
     const json = kits.map(toJson);
-    output.out(json.length === 0 ? "[]" : JSON.stringify(json, null, 2));
+    const whose = options.participantId ?? options.participantName;
+    printList(output, json, {
+      json: options.json,
+      columns: [
+        { header: "toolkit", value: (k) => k.name },
+        { header: "tools", value: (k) => k.tools.map((t) => t.name).join(", ") },
+        { header: "hosted by", value: (k) => k.participant_id },
+      ],
+      empty: whose
+        ? `${whose} hosts no toolkits you can see in room ${room.roomName}`
+        : `no toolkits in room ${room.roomName} yet (host one with meshagent room connect -- ` +
+          "<your toolkit program>, or meshagent mcp stdio)",
+    });
     return json;
   } finally {
     await room.dispose();
@@ -132,9 +148,28 @@ export interface InvokeToolCommandOptions extends RoomConnectionOptions {
   output?: string;
   /** The tool streams its output: print each item as it arrives. */
   stream?: boolean;
+  /** Print each result as one JSON object (its content envelope) instead of readable text. */
+  json?: boolean;
 }
 
-async function printContent(content: Content, output: Output, saveTo?: string): Promise<void> {
+async function printContent(
+  content: Content,
+  output: Output,
+  saveTo?: string,
+  json?: boolean,
+): Promise<void> {
+  if (json) {
+    const envelope: Record<string, unknown> = content.toJson();
+    if (content instanceof FileContent || content instanceof BinaryContent) {
+      envelope.size = content.data.byteLength;
+      if (saveTo !== undefined) {
+        await Deno.writeFile(saveTo, content.data);
+        envelope.saved_to = saveTo;
+      }
+    }
+    output.out(JSON.stringify(envelope));
+    return;
+  }
   if (content instanceof JsonContent) {
     output.out(JSON.stringify(content.json, null, 2));
   } else if (content instanceof TextContent) {
@@ -215,13 +250,13 @@ export async function invokeToolCommand(
     };
     if (!options.stream) {
       const result = await room.invoke(request);
-      await printContent(result, output, options.output);
+      await printContent(result, output, options.output, options.json);
       return result;
     }
     let last: Content | undefined;
     for await (const item of await room.invokeStream(request)) {
       last = item;
-      await printContent(item, output, options.output);
+      await printContent(item, output, options.output, options.json);
     }
     return last;
   } finally {

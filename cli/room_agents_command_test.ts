@@ -76,10 +76,19 @@ Deno.test("cli: room agents list-toolkits and invoke-tool against a hosted toolk
   const flags = ["--room", ROOM, "--api-url", server.url, "--key", server.apiKey];
   const invokeTool = (...args: string[]) => cli("room", "agents", "invoke-tool", ...flags, ...args);
   try {
-    const list = await cli("room", "agents", "list-toolkits", ...flags);
+    // A table by default: one row per toolkit, with its tools and host.
+    const table = await cli("room", "agents", "list-toolkits", ...flags);
+    assert.equal(table.code, 0, table.stderr);
+    const rows = table.stdout.trimEnd().split("\n");
+    assert.equal(rows.length, 3, table.stdout);
+    assert.match(rows[0], /^toolkit\s+tools\s+hosted by$/);
+    assert.match(rows[2], new RegExp(`^calc\\s+sum, greet, file\\s+${room.localParticipant!.id}$`));
+    // --json: one toolkit per line, with the tools' schemas.
+    const list = await cli("room", "agents", "list-toolkits", ...flags, "--json");
     assert.equal(list.code, 0, list.stderr);
-    const kits = JSON.parse(list.stdout);
+    const kits = list.stdout.trim().split("\n").map((l) => JSON.parse(l));
     assert.equal(kits.length, 1);
+    assert.ok(kits[0].tools[0].input_spec);
     assert.equal(kits[0].name, "calc");
     assert.equal(kits[0].title, "Calculator");
     assert.equal(kits[0].participant_id, room.localParticipant!.id);
@@ -94,7 +103,7 @@ Deno.test("cli: room agents list-toolkits and invoke-tool against a hosted toolk
       "nobody",
     );
     assert.equal(byId.code, 0, byId.stderr);
-    assert.deepEqual(JSON.parse(byId.stdout), []);
+    assert.equal(byId.stdout, "nobody hosts no toolkits you can see in room cli-agents\n");
 
     const sum = await invokeTool(
       "--toolkit",
@@ -167,7 +176,10 @@ Deno.test("cli: room agents list-toolkits and invoke-tool against a hosted toolk
       "x",
     );
     assert.equal(missing.code, 1);
-    assert.match(missing.stderr, /toolkit nope was not found/);
+    assert.match(
+      missing.stderr,
+      /^error: no toolkit nope in the room\. See the toolkits there: meshagent room agents list-toolkits$/m,
+    );
 
     const notJson = await invokeTool(
       "--toolkit",

@@ -5,6 +5,7 @@ import {
   RoomClient,
   websocketRoomUrl,
 } from "@meshagent/api";
+import { isValidRoomName } from "@meshagent/server";
 import { credentialsFromEnv, readCredentialsFile } from "./server_credentials.ts";
 
 /** The default room server address for local development. */
@@ -69,6 +70,14 @@ export async function resolveRoomConnection(
 ): Promise<ResolvedRoomConnection> {
   const room = options.room ?? env("MESHAGENT_ROOM");
   if (!room) throw new Error("which room? pass --room NAME or set MESHAGENT_ROOM");
+  // Checked here, so a bad name is named before connecting instead of being bent by URL
+  // normalisation (`a/../b` → `b`).
+  if (!isValidRoomName(room)) {
+    throw new Error(
+      `${JSON.stringify(room)} is not a room name: use 1-63 lowercase letters, digits and ` +
+        "hyphens, starting and ending with a letter or digit (--room my-room)",
+    );
+  }
   const apiUrl = options.apiUrl ?? env("MESHAGENT_ROOM_URL") ?? env("MESHAGENT_API_URL") ??
     DEFAULT_API_URL;
   const url = websocketRoomUrl({ roomName: room, apiUrl });
@@ -84,7 +93,37 @@ export async function resolveRoomConnection(
   return { room, url, token: await token.toJwt({ secret: key.secret }) };
 }
 
-async function signingKey(options: RoomConnectionOptions, env: Env): Promise<ApiKey> {
+/**
+ * Finds the API key the CLI signs with (and authenticates to the server's REST routes with):
+ * `--key`, then `MESHAGENT_API_KEY` (or the `MESHAGENT_PROJECT_ID`+`MESHAGENT_KEY_ID`+
+ * `MESHAGENT_SECRET` triple), then the credentials `meshagent server` keeps in `--data-dir`.
+ *
+ * @param options The `--key` and `--data-dir` flags.
+ * @param env Reads environment variables.
+ * @returns The key.
+ * @throws {Error} With a message that says which flag or variable to set.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveApiKey } from "@meshagent/cli";
+ * import { formatApiKey, generateApiKey } from "@meshagent/api";
+ * const key = generateApiKey();
+ * const found = await resolveApiKey({ key: formatApiKey(key) }, () => undefined);
+ * assert(found.id === key.id && found.projectId === key.projectId);
+ * ```
+ */
+export async function resolveApiKey(
+  options: Pick<RoomConnectionOptions, "key" | "dataDir">,
+  env: Env = (name) => Deno.env.get(name),
+): Promise<ApiKey> {
+  return await signingKey(options, env);
+}
+
+async function signingKey(
+  options: Pick<RoomConnectionOptions, "key" | "dataDir">,
+  env: Env,
+): Promise<ApiKey> {
   if (options.key) {
     const c = credentialsFromEnv((name) => name === "MESHAGENT_API_KEY" ? options.key : undefined);
     if (c) return c.key;
@@ -95,8 +134,9 @@ async function signingKey(options: RoomConnectionOptions, env: Env): Promise<Api
   const stored = await readCredentialsFile(`${dataDir}/credentials.json`);
   if (stored) return stored;
   throw new Error(
-    "no credentials to sign a participant token: set MESHAGENT_API_KEY (printed by " +
-      "`meshagent server`), pass --key ma-…, or pass a ready token with --token / MESHAGENT_TOKEN",
+    "no credentials: set MESHAGENT_API_KEY (meshagent server prints it), pass --key ma-…, pass " +
+      "a ready token with --token / MESHAGENT_TOKEN, or run this where meshagent server keeps " +
+      `its data folder (--data-dir, now ${dataDir})`,
   );
 }
 

@@ -1,9 +1,10 @@
 import type { Row, RowValue } from "@meshagent/api";
-import type { RoomClient } from "@meshagent/api";
-import { connectRoom, type Env, type RoomConnectionOptions } from "./room_connection.ts";
+import type { Env, RoomConnectionOptions } from "./room_connection.ts";
 import type { Output } from "./output.ts";
+import { withRoom } from "./_with_room.ts";
+import { plural, printDone, printList, printObject, tableLines } from "./_format.ts";
 
-/** Flags every `meshagent room db …` command shares. */
+/** Flags every `meshagent room sqlite …` command shares. */
 export interface DbCommandOptions extends RoomConnectionOptions {
   /** The namespace of the database, segments joined by `/` (default: none). */
   namespace?: string;
@@ -11,7 +12,7 @@ export interface DbCommandOptions extends RoomConnectionOptions {
   json?: boolean;
 }
 
-/** Flags of `meshagent room db query`. */
+/** Flags of `meshagent room sqlite query`. */
 export interface DbQueryCommandOptions extends DbCommandOptions {
   /** The database name. */
   database: string;
@@ -23,13 +24,13 @@ export interface DbQueryCommandOptions extends DbCommandOptions {
   named?: readonly string[];
 }
 
-/** Flags of `meshagent room db tables`. */
+/** Flags of `meshagent room sqlite tables`. */
 export interface DbTablesCommandOptions extends DbCommandOptions {
   /** The database name. */
   database: string;
 }
 
-/** Flags of `meshagent room db create`. */
+/** Flags of `meshagent room sqlite create`. */
 export interface DbCreateCommandOptions extends DbCommandOptions {
   /** The database name. */
   database: string;
@@ -82,19 +83,6 @@ function paramsOf(options: DbQueryCommandOptions): unknown[] | Record<string, un
     return out;
   }
   return positional.length > 0 ? positional.map(parseParamValue) : undefined;
-}
-
-async function withRoom<T>(
-  options: RoomConnectionOptions,
-  env: Env | undefined,
-  fn: (room: RoomClient) => Promise<T>,
-): Promise<T> {
-  const room = await connectRoom(options, env);
-  try {
-    return await fn(room);
-  } finally {
-    await room.dispose();
-  }
 }
 
 function jsonValue(value: RowValue): unknown {
@@ -152,17 +140,11 @@ function cellText(value: RowValue): string {
  */
 export function formatTable(columns: readonly string[], rows: readonly Row[]): string[] {
   const cells = rows.map((row) => columns.map((column) => cellText(row[column] ?? null)));
-  const widths = columns.map((column, i) =>
-    Math.max(column.length, ...cells.map((line) => line[i].length))
-  );
-  const line = (values: readonly string[]) =>
-    values.map((value, i) => i === values.length - 1 ? value : value.padEnd(widths[i]))
-      .join("  ");
-  return [line(columns), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)];
+  return tableLines(columns, cells);
 }
 
 /**
- * `meshagent room db query`: runs one SQL statement with bound parameters and prints the rows as
+ * `meshagent room sqlite query` (alias `sql`; `room db` is the old name of the group): runs one SQL statement with bound parameters and prints the rows as
  * a table (or JSON lines with `--json`), or the number of rows changed.
  *
  * @param options The command's flags.
@@ -213,14 +195,18 @@ export async function dbQueryCommand(
     const names = result.rows.length > 0
       ? Object.keys(result.rows[0])
       : result.columns.map((column) => column.name);
+    if (result.rows.length === 0) {
+      output.out(`no rows (columns: ${names.join(", ") || "none"})`);
+      return;
+    }
     for (const line of formatTable(names, result.rows)) output.out(line);
-    output.err(`(${result.rows.length} row${result.rows.length === 1 ? "" : "s"})`);
+    output.err(`(${plural(result.rows.length, "row")})`);
   });
 }
 
 /**
- * `meshagent room db tables`: lists the tables of a database, one per line (a JSON array with
- * `--json`).
+ * `meshagent room sqlite tables`: lists the tables of a database as a table, a sentence when
+ * there are none, or one `{"name"}` object per line with `--json`.
  *
  * @param options The command's flags.
  * @param output Where the list goes.
@@ -254,15 +240,21 @@ export async function dbTablesCommand(
       database: options.database,
       namespace: namespaceOf(options),
     });
-    if (options.json) output.out(JSON.stringify(tables));
-    else for (const table of tables) output.out(table);
+    printList(output, tables, {
+      json: options.json,
+      toJson: (name) => ({ name }),
+      columns: [{ header: "table", value: (name) => name }],
+      empty: `database ${options.database} has no tables yet (create one: meshagent room sqlite ` +
+        `query --database ${options.database} "CREATE TABLE …")`,
+    });
     return tables;
   });
 }
 
 /**
- * `meshagent room db databases`: lists the room's databases (of `--namespace`), one per line (a
- * JSON array with `--json`).
+ * `meshagent room sqlite databases` (or `database list`): lists the room's databases (of
+ * `--namespace`) as a table, a sentence when there are none, or one `{"name"}` object per line
+ * with `--json`.
  *
  * @param options The command's flags.
  * @param output Where the list goes.
@@ -291,15 +283,20 @@ export async function dbDatabasesCommand(
 ): Promise<string[]> {
   return await withRoom(options, env, async (room) => {
     const databases = await room.database.listDatabases({ namespace: namespaceOf(options) });
-    if (options.json) output.out(JSON.stringify(databases));
-    else for (const name of databases) output.out(name);
+    printList(output, databases, {
+      json: options.json,
+      toJson: (name) => ({ name }),
+      columns: [{ header: "database", value: (name) => name }],
+      empty: `no databases${options.namespace ? ` in namespace ${options.namespace}` : ""} yet ` +
+        "(create one: meshagent room sqlite database create --database NAME)",
+    });
     return databases;
   });
 }
 
 /**
- * `meshagent room db create`: creates a database (an error when it exists, unless
- * `--if-not-exists`).
+ * `meshagent room sqlite create` (or `database create`): creates a database (an error when it
+ * exists, unless `--if-not-exists`).
  *
  * @param options The command's flags.
  * @param output Where the confirmation goes (stderr).
@@ -333,6 +330,111 @@ export async function dbCreateCommand(
       namespace: namespaceOf(options),
       mode: options.ifNotExists ? "create_if_not_exists" : "create",
     });
-    output.err(`created database ${options.database}`);
+    printDone(output, options.json, `created database ${options.database}`, {
+      created: options.database,
+      namespace: namespaceOf(options),
+    });
+  });
+}
+
+/** Flags of `meshagent room sqlite database drop`. */
+export interface DbDropCommandOptions extends DbCommandOptions {
+  /** The database name. */
+  database: string;
+  /** No error when it does not exist. */
+  ifExists?: boolean;
+}
+
+/**
+ * `meshagent room sqlite database drop`: deletes a database and all its tables.
+ *
+ * @param options The command's flags.
+ * @param output Where the confirmation goes (stderr; stdout with `--json`).
+ * @param env Reads environment variables.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { dbCreateCommand, dbDatabasesCommand, dbDropCommand } from "@meshagent/cli";
+ * import { RoomServer } from "@meshagent/server";
+ * import { formatApiKey, generateApiKey } from "@meshagent/api";
+ * const key = generateApiKey();
+ * const dataDir = await Deno.makeTempDir();
+ * const server = await RoomServer.listen({ port: 0, dataDir, keys: [key] });
+ * const flags = { room: "demo", apiUrl: server.url, key: formatApiKey(key), database: "main" };
+ * const quiet = { out: () => {}, err: () => {} };
+ * await dbCreateCommand(flags, quiet);
+ * await dbDropCommand(flags, quiet);
+ * assert((await dbDatabasesCommand(flags, quiet)).length === 0);
+ * await server.shutdown();
+ * await Deno.remove(dataDir, { recursive: true });
+ * ```
+ */
+export async function dbDropCommand(
+  options: DbDropCommandOptions,
+  output: Output,
+  env?: Env,
+): Promise<void> {
+  await withRoom(options, env, async (room) => {
+    await room.database.dropDatabase({
+      name: options.database,
+      namespace: namespaceOf(options),
+      ignoreMissing: options.ifExists ?? false,
+    });
+    printDone(output, options.json, `dropped database ${options.database}`, {
+      dropped: options.database,
+      namespace: namespaceOf(options),
+    });
+  });
+}
+
+/** Flags of `meshagent room sqlite database inspect`. */
+export interface DbInspectCommandOptions extends DbCommandOptions {
+  /** The database name. */
+  database: string;
+}
+
+/**
+ * `meshagent room sqlite database inspect`: a database's table count and size.
+ *
+ * @param options The command's flags.
+ * @param output Where the details go.
+ * @param env Reads environment variables.
+ * @returns The details.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { dbCreateCommand, dbInspectCommand } from "@meshagent/cli";
+ * import { RoomServer } from "@meshagent/server";
+ * import { formatApiKey, generateApiKey } from "@meshagent/api";
+ * const key = generateApiKey();
+ * const dataDir = await Deno.makeTempDir();
+ * const server = await RoomServer.listen({ port: 0, dataDir, keys: [key] });
+ * const flags = { room: "demo", apiUrl: server.url, key: formatApiKey(key), database: "main" };
+ * const quiet = { out: () => {}, err: () => {} };
+ * await dbCreateCommand(flags, quiet);
+ * assert((await dbInspectCommand(flags, quiet)).tables === 0);
+ * await server.shutdown();
+ * await Deno.remove(dataDir, { recursive: true });
+ * ```
+ */
+export async function dbInspectCommand(
+  options: DbInspectCommandOptions,
+  output: Output,
+  env?: Env,
+): Promise<{ name: string; tables: number; sizeBytes: number }> {
+  return await withRoom(options, env, async (room) => {
+    const info = await room.database.inspectDatabase({
+      name: options.database,
+      namespace: namespaceOf(options),
+    });
+    printObject(output, {
+      name: info.name,
+      namespace: info.namespace,
+      tables: info.tables,
+      size_bytes: info.sizeBytes,
+    }, options.json);
+    return info;
   });
 }

@@ -115,18 +115,26 @@ Deno.test("cli room db: create, query with bound params, tables, databases, erro
 
     r = await cli(server, room, "tables", "--database", "main");
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout.trim(), "notes");
+    assert.equal(r.stdout, "table\n-----\nnotes\n");
     r = await cli(server, room, "tables", "--database", "missing");
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /does not exist/);
+    assert.match(
+      r.stderr,
+      /^error: database "missing" does not exist\. Create it: meshagent room sqlite database create --database "missing"$/m,
+    );
 
     r = await cli(server, room, "create", "--database", "other", "--namespace", "team/a");
     assert.equal(r.code, 0, r.stderr);
     r = await cli(server, room, "databases", "--json");
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout), ["main"]);
+    assert.equal(r.stdout, '{"name":"main"}\n');
     r = await cli(server, room, "databases", "--namespace", "team/a");
-    assert.equal(r.stdout.trim(), "other");
+    assert.equal(r.stdout, "database\n--------\nother\n");
+    r = await cli(server, room, "databases", "--namespace", "team/none");
+    assert.match(
+      r.stdout,
+      /^no databases in namespace team\/none yet \(create one: meshagent room sqlite database create --database NAME\)\n$/,
+    );
   } finally {
     await server.close();
   }

@@ -1,6 +1,8 @@
 import type { JsonObject, RoomClient, RoomMessage } from "@meshagent/api";
 import { connectRoom, type Env, type RoomConnectionOptions } from "./room_connection.ts";
 import type { Output } from "./output.ts";
+import { withRoom } from "./_with_room.ts";
+import { plural, printDone, printList } from "./_format.ts";
 
 /** Flags of `meshagent room messaging send|broadcast`. */
 export interface SendMessageCommandOptions extends RoomConnectionOptions {
@@ -12,6 +14,8 @@ export interface SendMessageCommandOptions extends RoomConnectionOptions {
   data?: string;
   /** A local file to attach. */
   attachment?: string;
+  /** Print what was sent as JSON on stdout instead of a sentence on stderr. */
+  json?: boolean;
 }
 
 /**
@@ -80,11 +84,18 @@ export async function sendMessageCommand(
       const to = room.messaging.getParticipant(options.to)?.id ??
         room.messaging.getParticipantByName(options.to)?.id ?? options.to;
       await room.messaging.sendMessage({ to, type: options.type, message, attachment });
-      output.err(`sent ${options.type} to ${options.to}`);
+      printDone(output, options.json, `sent ${options.type} to ${options.to}`, {
+        sent: options.type,
+        to,
+      });
     } else {
       await room.messaging.broadcastMessage({ type: options.type, message, attachment });
       const n = room.messaging.remoteParticipants.length;
-      output.err(`broadcast ${options.type} to ${n} participant${n === 1 ? "" : "s"}`);
+      const sentence = n === 0
+        ? `broadcast ${options.type} to 0 participants (nobody else has messaging enabled; ` +
+          "see meshagent room messaging list)"
+        : `broadcast ${options.type} to ${plural(n, "participant")}`;
+      printDone(output, options.json, sentence, { broadcast: options.type, participants: n });
     }
   } finally {
     await room.dispose();
@@ -95,11 +106,14 @@ export async function sendMessageCommand(
 export interface ListenCommandOptions extends RoomConnectionOptions {
   /** Stop after this many messages (default: run until interrupted). */
   count?: number;
+  /** One JSON object per message and presence change instead of readable lines. */
+  json?: boolean;
 }
 
 /**
  * `meshagent room messaging listen`: joins the room with messaging enabled and prints each
- * message and presence change as one JSON line, until interrupted or `--count` messages arrived.
+ * message (`[type] sender: {json}`) and presence change (`bob joined`) as a line — one JSON
+ * object per line with `--json` — until interrupted or `--count` messages arrived.
  *
  * @param options The command's flags.
  * @param output Where the JSON lines go.
@@ -135,7 +149,16 @@ export async function listenCommand(
   const room = await connectRoom(options, env);
   const done = Promise.withResolvers<void>();
   let seen = 0;
-  const print = (event: JsonObject) => output.out(JSON.stringify(event));
+  const print = (event: JsonObject) => {
+    if (options.json) return output.out(JSON.stringify(event));
+    const who = String(event.name ?? event.from_name ?? event.id ?? event.from);
+    if (event.event === "joined") return output.out(`${who} joined`);
+    if (event.event === "left") return output.out(`${who} left`);
+    const bytes = event.attachment_bytes
+      ? ` (+${plural(Number(event.attachment_bytes), "byte")})`
+      : "";
+    output.out(`[${event.type}] ${who}: ${JSON.stringify(event.message)}${bytes}`);
+  };
   const offs = [
     room.events.on("message", (m: RoomMessage) => {
       if (m.type.startsWith("participant.") || m.type === "messaging.enabled") return;
@@ -169,4 +192,72 @@ export async function listenCommand(
     await room.dispose();
   }
   return room;
+}
+
+/** Flags of `meshagent room messaging list`. */
+export interface MessagingListCommandOptions extends RoomConnectionOptions {
+  /** One JSON object per participant instead of a table. */
+  json?: boolean;
+}
+
+/** A participant as `messaging list` prints it. */
+export interface ListedParticipant {
+  /** The participant id. */
+  id: string;
+  /** The `name` attribute. */
+  name?: string;
+  /** The role. */
+  role: string;
+}
+
+/**
+ * `meshagent room messaging list`: the other participants with messaging enabled (the ones a
+ * `send` or `broadcast` reaches), as a table or JSON lines.
+ *
+ * @param options The command's flags.
+ * @param output Where the listing goes.
+ * @param env Reads environment variables.
+ * @returns The participants.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { messagingListCommand } from "@meshagent/cli";
+ * import { RoomServer } from "@meshagent/server";
+ * import { formatApiKey, generateApiKey } from "@meshagent/api";
+ * const key = generateApiKey();
+ * const dataDir = await Deno.makeTempDir();
+ * const server = await RoomServer.listen({ port: 0, dataDir, keys: [key] });
+ * const listed = await messagingListCommand(
+ *   { room: "demo", apiUrl: server.url, key: formatApiKey(key) },
+ *   { out: () => {}, err: () => {} },
+ * );
+ * assert(listed.length === 0);
+ * await server.shutdown();
+ * await Deno.remove(dataDir, { recursive: true });
+ * ```
+ */
+export async function messagingListCommand(
+  options: MessagingListCommandOptions,
+  output: Output,
+  env?: Env,
+): Promise<ListedParticipant[]> {
+  return await withRoom(options, env, async (room) => {
+    await room.messaging.enable();
+    const listed = room.messaging.remoteParticipants.map((p) => ({
+      id: p.id,
+      name: p.name,
+      role: p.role,
+    }));
+    printList(output, listed, {
+      json: options.json,
+      columns: [
+        { header: "name", value: (p) => p.name },
+        { header: "role", value: (p) => p.role },
+        { header: "id", value: (p) => p.id },
+      ],
+      empty: `nobody else has messaging enabled in room ${room.roomName}`,
+    });
+    return listed;
+  });
 }

@@ -1,6 +1,8 @@
 import { connectRoom, type Env, type RoomConnectionOptions } from "./room_connection.ts";
 import { parseJsonObject } from "./room_messaging_command.ts";
 import type { Output } from "./output.ts";
+import { withRoom } from "./_with_room.ts";
+import { printList, printObject } from "./_format.ts";
 
 /** Flags of `meshagent room queue send`. */
 export interface QueueSendCommandOptions extends RoomConnectionOptions {
@@ -65,12 +67,14 @@ export interface QueueReceiveCommandOptions extends RoomConnectionOptions {
   noWait?: boolean;
   /** Give up waiting after this many seconds. */
   timeout?: number;
+  /** Print the message on one line (compact JSON) instead of indented. */
+  json?: boolean;
 }
 
 /**
- * `meshagent room queue receive`: takes the oldest message of a queue and prints it as JSON,
- * waiting for one unless `--no-wait` is given. Prints nothing (and exits 0) when `--no-wait` finds
- * the queue empty.
+ * `meshagent room queue receive`: takes the oldest message of a queue and prints it as JSON
+ * (indented; one line with `--json`), waiting for one unless `--no-wait` is given. When
+ * `--no-wait` finds the queue empty it prints nothing on stdout, says so on stderr and exits 0.
  *
  * @param options The command's flags.
  * @param output Where the message goes.
@@ -108,10 +112,107 @@ export async function queueReceiveCommand(
       wait: !options.noWait,
       timeout,
     });
-    if (message !== null) output.out(JSON.stringify(message));
+    if (message !== null) output.out(JSON.stringify(message, null, options.json ? 0 : 2));
     else output.err(`queue ${options.queue} is empty`);
     return message;
   } finally {
     await room.dispose();
   }
+}
+
+/** Flags of `meshagent room queue list`. */
+export interface QueueListCommandOptions extends RoomConnectionOptions {
+  /** One JSON object per queue instead of a table. */
+  json?: boolean;
+}
+
+/**
+ * `meshagent room queue list`: the room's queues and how many messages wait in each.
+ *
+ * @param options The command's flags.
+ * @param output Where the listing goes.
+ * @param env Reads environment variables.
+ * @returns The queues.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { queueListCommand, queueSendCommand } from "@meshagent/cli";
+ * import { RoomServer } from "@meshagent/server";
+ * import { formatApiKey, generateApiKey } from "@meshagent/api";
+ * const key = generateApiKey();
+ * const dataDir = await Deno.makeTempDir();
+ * const server = await RoomServer.listen({ port: 0, dataDir, keys: [key] });
+ * const flags = { room: "demo", apiUrl: server.url, key: formatApiKey(key) };
+ * const quiet = { out: () => {}, err: () => {} };
+ * await queueSendCommand({ ...flags, queue: "jobs", json: '{"job":1}' }, quiet);
+ * const queues = await queueListCommand(flags, quiet);
+ * assert(queues[0].name === "jobs" && queues[0].size === 1);
+ * await server.shutdown();
+ * await Deno.remove(dataDir, { recursive: true });
+ * ```
+ */
+export async function queueListCommand(
+  options: QueueListCommandOptions,
+  output: Output,
+  env?: Env,
+): Promise<{ name: string; size: number }[]> {
+  return await withRoom(options, env, async (room) => {
+    const queues = (await room.queues.list()).map((q) => ({ name: q.name, size: q.size }));
+    printList(output, queues, {
+      json: options.json,
+      columns: [{ header: "queue", value: (q) => q.name }, {
+        header: "size",
+        value: (q) => q.size,
+      }],
+      empty: `no queues in room ${room.roomName} (meshagent room queue send --queue NAME ` +
+        `--json '{...}' makes one)`,
+    });
+    return queues;
+  });
+}
+
+/** Flags of `meshagent room queue size`. */
+export interface QueueSizeCommandOptions extends RoomConnectionOptions {
+  /** The queue name. */
+  queue: string;
+  /** Print `{"queue", "size"}` instead of the number. */
+  json?: boolean;
+}
+
+/**
+ * `meshagent room queue size --queue NAME`: how many messages wait in a queue (0 for a queue the
+ * room does not have).
+ *
+ * @param options The command's flags.
+ * @param output Where the number goes.
+ * @param env Reads environment variables.
+ * @returns The size.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { queueSizeCommand } from "@meshagent/cli";
+ * import { RoomServer } from "@meshagent/server";
+ * import { formatApiKey, generateApiKey } from "@meshagent/api";
+ * const key = generateApiKey();
+ * const dataDir = await Deno.makeTempDir();
+ * const server = await RoomServer.listen({ port: 0, dataDir, keys: [key] });
+ * const flags = { room: "demo", apiUrl: server.url, key: formatApiKey(key), queue: "none" };
+ * assert(await queueSizeCommand(flags, { out: () => {}, err: () => {} }) === 0);
+ * await server.shutdown();
+ * await Deno.remove(dataDir, { recursive: true });
+ * ```
+ */
+export async function queueSizeCommand(
+  options: QueueSizeCommandOptions,
+  output: Output,
+  env?: Env,
+): Promise<number> {
+  return await withRoom(options, env, async (room) => {
+    const size = (await room.queues.list()).find((q) => q.name === options.queue)?.size ?? 0;
+    if (options.json) printObject(output, { queue: options.queue, size }, true);
+    else output.out(String(size));
+    return size;
+  });
 }

@@ -62,20 +62,22 @@ Deno.test("cli room storage: cp both ways with progress, ls, stat, mv, rm", asyn
     assert.equal(r.code, 0, r.stderr);
 
     r = await cli(server, room, "ls");
-    assert.equal(r.stdout, "in/\n");
-    r = await cli(server, room, "ls", "room://in", "-l");
+    assert.match(r.stdout, /^name {2}size {2}modified\n-+ {2}-+ {2}-+\nin\/ {3}- {5}-\n$/);
+    r = await cli(server, room, "ls", "room://in");
     const lines = r.stdout.trimEnd().split("\n");
-    assert.equal(lines.length, 2);
-    assert.match(lines[0], /^\s+3145728 {2}\d{4}-.*Z\s+big\.bin$/);
-    assert.match(lines[1], /^\s+5 {2}.*note\.txt$/);
+    assert.equal(lines.length, 4);
+    assert.match(lines[2], /^big\.bin {3}3145728 {2}\d{4}-.*Z$/);
+    assert.match(lines[3], /^note\.txt {2}5 {8}\d{4}-.*Z$/);
     r = await cli(server, room, "ls", "in", "--json");
-    assert.deepEqual(JSON.parse(r.stdout).map((e: { name: string }) => e.name), [
+    assert.deepEqual(r.stdout.trim().split("\n").map((l) => JSON.parse(l).name), [
       "big.bin",
       "note.txt",
     ]);
 
     r = await cli(server, room, "stat", "room://in/note.txt");
     assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^path: {7}in\/note\.txt\nname: {7}note\.txt\n/);
+    r = await cli(server, room, "stat", "in/note.txt", "--json");
     const stat = JSON.parse(r.stdout);
     assert.equal(stat.path, "in/note.txt");
     assert.equal(stat.size, 5);
@@ -84,7 +86,11 @@ Deno.test("cli room storage: cp both ways with progress, ls, stat, mv, rm", asyn
     assert.equal(r.code, 1);
     assert.match(r.stderr, /no such file/);
 
-    r = await cli(server, room, "cp", "room://in/big.bin", `${dir}/`, "--progress");
+    // A download does not replace a local file without --overwrite.
+    r = await cli(server, room, "cp", "room://in/big.bin", `${dir}/`);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /big\.bin exists; pass --overwrite to replace it/);
+    r = await cli(server, room, "cp", "room://in/big.bin", `${dir}/`, "--progress", "--overwrite");
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /100% 3\.0\/3\.0 MiB/);
     assert.deepEqual(await Deno.readFile(`${dir}/big.bin`), big);
@@ -96,12 +102,12 @@ Deno.test("cli room storage: cp both ways with progress, ls, stat, mv, rm", asyn
     await assert.rejects(Deno.stat(`${dir}/missing.txt.part`), Deno.errors.NotFound);
     r = await cli(server, room, "cp", `${dir}/note.txt`, `${dir}/other.txt`);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /exactly one of source and destination/);
+    assert.match(r.stderr, /both paths are local: mark the room side with room:\/\//);
 
     r = await cli(server, room, "mv", "room://in/note.txt", "room://out/note.txt");
     assert.equal(r.code, 0, r.stderr);
-    r = await cli(server, room, "ls");
-    assert.equal(r.stdout, "in/\nout/\n");
+    r = await cli(server, room, "ls", "--json");
+    assert.deepEqual(r.stdout.trim().split("\n").map((l) => JSON.parse(l).name), ["in", "out"]);
 
     r = await cli(server, room, "rm", "in");
     assert.equal(r.code, 1);
@@ -111,6 +117,8 @@ Deno.test("cli room storage: cp both ways with progress, ls, stat, mv, rm", asyn
     r = await cli(server, room, "rm", "room://out/note.txt");
     assert.equal(r.code, 0, r.stderr);
     r = await cli(server, room, "ls");
+    assert.equal(r.stdout, "room storage is empty (room://)\n");
+    r = await cli(server, room, "ls", "--json");
     assert.equal(r.stdout, "");
   } finally {
     await server.close();

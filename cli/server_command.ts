@@ -18,6 +18,8 @@ export interface ServerCommandOptions {
   sqlIsolation?: "process" | "inline";
   /** Limits on incomplete messages and on connections per token (unset fields: the defaults). */
   inbound?: RoomServerInboundOptions;
+  /** Print one JSON object (URL, data folder, environment) instead of the banner. */
+  json?: boolean;
 }
 
 /** A running server started by {@linkcode startServerCommand}. */
@@ -33,7 +35,8 @@ export const DEFAULT_PORT = 8078;
 
 /**
  * Starts the room server on its embedded defaults and prints how to connect: the URL, the data
- * folder and a ready-to-paste block of environment variables with a join example.
+ * folder, a few commands to try and — last, so it is easy to copy — a ready-to-paste block of
+ * environment variables (one JSON object with `json`).
  *
  * @param options The command's flags.
  * @param output Where the banner goes.
@@ -82,26 +85,40 @@ export async function startServerCommand(
     MESHAGENT_API_KEY: "from MESHAGENT_API_KEY",
     MESHAGENT_SECRET: "from MESHAGENT_PROJECT_ID, MESHAGENT_KEY_ID and MESHAGENT_SECRET",
   }[credentials.source];
+  const env = {
+    MESHAGENT_API_URL: url,
+    MESHAGENT_API_KEY: credentials.apiKey,
+    MESHAGENT_PROJECT_ID: credentials.key.projectId,
+    MESHAGENT_KEY_ID: credentials.key.id,
+    MESHAGENT_SECRET: credentials.key.secret,
+  };
+  if (options.json) {
+    output.out(JSON.stringify({
+      url,
+      rooms_url: `${url.replace(/^http/, "ws")}/rooms/<room>`,
+      data_dir: dataDir,
+      credentials: where,
+      env,
+    }));
+    return { server, credentials };
+  }
+  // The environment block comes last, so it is the easiest thing to copy.
   const lines = [
     `MeshAgent room server ${SERVER_VERSION} listening on ${url}`,
     `  rooms:       ${url.replace(/^http/, "ws")}/rooms/<room>`,
     `  data folder: ${dataDir}`,
     `  credentials: ${where}`,
-    "",
-    "Paste this into a shell to connect clients and the CLI:",
-    "",
-    `export MESHAGENT_API_URL=${url}`,
-    `export MESHAGENT_API_KEY=${credentials.apiKey}`,
-    `export MESHAGENT_PROJECT_ID=${credentials.key.projectId}`,
-    `export MESHAGENT_KEY_ID=${credentials.key.id}`,
-    `export MESHAGENT_SECRET=${credentials.key.secret}`,
-    "",
-    "Then join a room, for example:",
-    "  deno run -A cli/main.ts room messaging listen --room demo --identity alice",
-    '  deno run -A cli/main.ts room messaging broadcast --room demo --type chat --data \'{"text":"hi"}\'',
-    "  deno run -A cli/main.ts token --room demo --name bob    # a token for any MeshAgent client",
-    "",
     "Press Ctrl-C to stop.",
+    "",
+    "Try it from another shell, once the block below is pasted there:",
+    "  meshagent room messaging listen --room demo --identity alice",
+    '  meshagent room messaging broadcast --room demo --type chat --data \'{"text":"hi"}\'',
+    "  meshagent token --room demo --name bob    # a token for any MeshAgent client",
+    "  (no meshagent command yet? `deno task install` adds it; or use deno run -A cli/main.ts)",
+    "",
+    "Paste this into the shell where you run clients and the CLI:",
+    "",
+    ...Object.entries(env).map(([name, value]) => `export ${name}=${value}`),
   ];
   for (const line of lines) output.out(line);
   return { server, credentials };

@@ -18,6 +18,8 @@ export interface TokenCommandOptions {
   key?: string;
   /** The data folder of a local server (default `.meshagent`). */
   dataDir?: string;
+  /** Print `{"token", "room", "name", "role", "api", "expires_at"}` instead of the bare JWT. */
+  json?: boolean;
 }
 
 /**
@@ -45,9 +47,13 @@ export async function mintToken(options: TokenCommandOptions, output: Output): P
       await readCredentialsFile(`${options.dataDir ?? ".meshagent"}/credentials.json`);
   if (!key) {
     throw new Error(
-      "no key to sign with: pass --key ma-…, set MESHAGENT_API_KEY, or run this where " +
-        "`meshagent server` keeps its data folder",
+      "no key to sign with: pass --key ma-…, set MESHAGENT_API_KEY (meshagent server prints it), " +
+        "or run this where meshagent server keeps its data folder (--data-dir)",
     );
+  }
+  const role = options.role ?? "user";
+  if (!["user", "agent", "tool"].includes(role)) {
+    throw new Error(`--role must be user, agent or tool (got ${role})`);
   }
   const token = new ParticipantToken({
     name: options.name,
@@ -55,7 +61,7 @@ export async function mintToken(options: TokenCommandOptions, output: Output): P
     apiKeyId: key.id,
   });
   token.addRoomGrant(options.room);
-  if (options.role && options.role !== "user") token.addRoleGrant(options.role);
+  if (role !== "user") token.addRoleGrant(role);
   const preset = options.api ?? "agent";
   switch (preset) {
     case "agent":
@@ -78,6 +84,17 @@ export async function mintToken(options: TokenCommandOptions, output: Output): P
   }
   const expiration = seconds > 0 ? new Date(Date.now() + seconds * 1000) : undefined;
   const jwt = await token.toJwt({ secret: key.secret, expiration });
-  output.out(jwt);
+  if (options.json) {
+    output.out(JSON.stringify({
+      token: jwt,
+      room: options.room,
+      name: options.name,
+      role,
+      api: preset,
+      expires_at: expiration?.toISOString() ?? null,
+    }));
+  } else {
+    output.out(jwt);
+  }
   return jwt;
 }
