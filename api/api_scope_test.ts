@@ -1,23 +1,15 @@
 import assert from "node:assert/strict";
-import {
-  AgentsGrant,
-  ApiScope,
-  ApiScopeError,
-  ContainerRegistryGrant,
-  ContainersGrant,
-  DatasetGrant,
-  LLMGrant,
-  MemoryGrant,
-  PathGrant,
-  QueuesGrant,
-  SqliteDatabaseGrant,
-  SqliteGrant,
-  SqliteTableGrant,
-  StorageGrant,
-  SyncGrant,
-  TableGrant,
-  TunnelsGrant,
-} from "./api_scope.ts";
+import { AgentsGrant } from "./agents_grant.ts";
+import { ApiScope } from "./api_scope.ts";
+import { ApiScopeError } from "./api_scope_error.ts";
+import { ContainerRegistryGrant, ContainersGrant } from "./containers_grant.ts";
+import { DatasetGrant, TableGrant } from "./dataset_grant.ts";
+import { LLMGrant } from "./llm_grant.ts";
+import { MemoryGrant } from "./memory_grant.ts";
+import { PathGrant, StorageGrant, SyncGrant } from "./path_grant.ts";
+import { QueuesGrant } from "./queues_grant.ts";
+import { SqliteDatabaseGrant, SqliteGrant, SqliteTableGrant } from "./sqlite_grant.ts";
+import { TunnelsGrant } from "./tunnels_grant.ts";
 
 const AGENT_KEYS = [
   "livekit",

@@ -6,54 +6,38 @@
  * @module
  */
 import * as Y from "yjs";
-import { ErrorCode, RoomError } from "./errors.ts";
+import { ErrorCode } from "./errors.ts";
 import type { JsonObject } from "./packing.ts";
-import { base64ToBytes, bytesToBase64 } from "./_base64.ts";
 import { EventEmitter, type Listener } from "./event_emitter.ts";
 import { type AttributeValue, ELEMENT_ID_ATTRIBUTE, type ElementType } from "./element_type.ts";
 import type { DocumentValidationOptions, MeshSchema } from "./mesh_schema.ts";
 import { MeshSchemaValidationError } from "./mesh_schema_error.ts";
-import { describeValue, isPlainObject } from "./_json_value.ts";
+import { MeshDocumentError } from "./mesh_document_error.ts";
 import {
-  childListKey,
-  isTextRunJson,
-  splitElementJson,
-  TEXT_CHILDREN_KEY,
-  unwrapRootJson,
-} from "./_document_json.ts";
+  buildElement,
+  checkAttribute,
+  checkRange,
+  elementChildren,
+  elementToJson,
+  fillContent,
+  findById,
+  isDeleted,
+  label,
+  readIdEvenIfDeleted,
+  sortedAttributeEntries,
+  TEXT_TAG,
+  validateTree,
+  yAttr,
+  yAttrs,
+  ySetAttr,
+} from "./_document_tree.ts";
+import { describeValue } from "./_json_value.ts";
+import { unwrapRootJson } from "./_document_json.ts";
 
 /** The name of the root shared type in the Yjs document. */
 const ROOT_NAME = "xml";
-/** The tag of elements that hold rich text. */
-const TEXT_TAG = "text";
 const LOCAL_ORIGIN = Symbol("meshagent.local");
 const REMOTE_ORIGIN = Symbol("meshagent.remote");
-const ASCII = new TextEncoder();
-const ASCII_DECODER = new TextDecoder("ascii");
-
-/**
- * An update or document operation that cannot be done: bytes that are not a Yjs update, an edit
- * of a deleted element, a position out of range.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { MeshDocumentError } from "@meshagent/api";
- * assert(new MeshDocumentError("bad").code === 1002);
- * ```
- */
-export class MeshDocumentError extends RoomError {
-  /**
-   * Creates the value.
-   *
-   * @param message What went wrong and what to do.
-   * @param code The wire error code. Defaults to INVALID_REQUEST (1002).
-   */
-  constructor(message: string, code: number = ErrorCode.INVALID_REQUEST) {
-    super(message, code);
-    this.name = "MeshDocumentError";
-  }
-}
 
 /** One run of rich text: a string (or embed) and its formatting attributes. */
 export interface TextDeltaOp {
@@ -173,60 +157,6 @@ interface DocInternals {
 
 let internalsOf: (doc: MeshDocument) => DocInternals;
 let wrapElement: (doc: MeshDocument, y: Y.XmlElement) => Element;
-
-// deno-lint-ignore no-explicit-any
-type AnyXml = Y.XmlElement<Record<string, any>>;
-
-function yAttr(y: Y.XmlElement, name: string): unknown {
-  return (y as AnyXml).getAttribute(name);
-}
-
-function yAttrs(y: Y.XmlElement): Record<string, unknown> {
-  return (y as AnyXml).getAttributes() as Record<string, unknown>;
-}
-
-function ySetAttr(y: Y.XmlElement, name: string, value: unknown): void {
-  (y as AnyXml).setAttribute(name, value as never);
-}
-
-/** Reads `$id` of an element, even when it has just been deleted (observer phase). */
-function readIdEvenIfDeleted(y: Y.XmlElement): string | undefined {
-  const live = yAttr(y, ELEMENT_ID_ATTRIBUTE);
-  if (typeof live === "string") return live;
-  const item = (y as unknown as { _map: Map<string, { content?: { getContent(): unknown[] } }> })
-    ._map.get(ELEMENT_ID_ATTRIBUTE);
-  const value = item?.content?.getContent()[0];
-  return typeof value === "string" ? value : undefined;
-}
-
-function isDeleted(y: { _item: Y.Item | null }): boolean {
-  return y._item !== null && y._item.deleted;
-}
-
-function label(tag: string, id: unknown): string {
-  return typeof id === "string" ? `${tag}#${id}` : tag;
-}
-
-function elementChildren(y: Y.XmlElement): Y.XmlElement[] {
-  return y.toArray().filter((c): c is Y.XmlElement => c instanceof Y.XmlElement);
-}
-
-function sortedAttributeEntries(
-  type: ElementType | undefined,
-  attrs: Record<string, unknown>,
-): [string, unknown][] {
-  const out: [string, unknown][] = [];
-  const seen = new Set<string>([ELEMENT_ID_ATTRIBUTE]);
-  if (ELEMENT_ID_ATTRIBUTE in attrs) out.push([ELEMENT_ID_ATTRIBUTE, attrs[ELEMENT_ID_ATTRIBUTE]]);
-  for (const p of type?.properties ?? []) {
-    if (p.name in attrs) {
-      out.push([p.name, attrs[p.name]]);
-      seen.add(p.name);
-    }
-  }
-  for (const k of Object.keys(attrs).sort()) if (!seen.has(k)) out.push([k, attrs[k]]);
-  return out;
-}
 
 /**
  * An element of a {@linkcode MeshDocument}: a tag, attributes (value properties), ordered
@@ -582,246 +512,6 @@ export class Element {
       }
     });
   }
-}
-
-function checkRange(value: number, min: number, max: number, what: string): void {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new MeshDocumentError(`${what} ${value} is out of range (${min}..${max})`);
-  }
-}
-
-function checkAttribute(type: ElementType, at: string, name: string, value: unknown): void {
-  const where = { element: at, attribute: name };
-  if (name === ELEMENT_ID_ATTRIBUTE) {
-    throw new MeshSchemaValidationError(`${at}: "$id" is set when the element is created`, where);
-  }
-  const prop = type.property(name);
-  if (!prop || prop.kind !== "value") {
-    throw new MeshSchemaValidationError(
-      `${at}: attribute "${name}" is not declared by element type "${type.tagName}"` +
-        (type.valueProperties.length
-          ? ` (declared: ${type.valueProperties.map((p) => p.name).join(", ")})`
-          : ""),
-      where,
-    );
-  }
-  const problem = prop.problemWith(value);
-  if (problem) throw new MeshSchemaValidationError(`${at}: attribute "${name}": ${problem}`, where);
-}
-
-/** Builds an unintegrated Yjs element subtree from element JSON, validating it. */
-function buildElement(
-  schema: MeshSchema,
-  parentType: ElementType,
-  parentLabel: string,
-  json: unknown,
-  where: string,
-): Y.XmlElement {
-  const [tag, content] = splitElementJson(json, `${parentLabel} ${where}`);
-  const child = parentType.childProperty;
-  if (!child?.isTagAllowed(tag)) {
-    throw new MeshSchemaValidationError(
-      `"${tag}" is not allowed in ${parentLabel}` +
-        (child
-          ? ` (allowed: ${child.childTagNames.join(", ")})`
-          : ` (element type "${parentType.tagName}" has no child property)`),
-      { element: parentLabel, attribute: child?.name },
-    );
-  }
-  const type = schema.element(tag);
-  const rawId = content[ELEMENT_ID_ATTRIBUTE];
-  if (rawId !== undefined && (typeof rawId !== "string" || rawId === "")) {
-    throw new MeshSchemaValidationError(`${tag}: "$id" must be a non-empty string`, {
-      element: tag,
-      attribute: ELEMENT_ID_ATTRIBUTE,
-    });
-  }
-  const id = (rawId as string | undefined) ?? crypto.randomUUID();
-  const at = label(tag, id);
-  const y = new Y.XmlElement(tag);
-  ySetAttr(y, ELEMENT_ID_ATTRIBUTE, id);
-  const nodes = fillContent(schema, type, at, content, (name, value) => ySetAttr(y, name, value));
-  if (tag === TEXT_TAG && !nodes.some((n) => n instanceof Y.XmlText)) {
-    nodes.unshift(new Y.XmlText());
-  }
-  if (nodes.length) y.insert(0, nodes);
-  return y;
-}
-
-/** Validates content (attributes + child list), sets attributes, returns built child nodes. */
-function fillContent(
-  schema: MeshSchema,
-  type: ElementType,
-  at: string,
-  content: JsonObject,
-  setAttr: (name: string, value: unknown) => void,
-): (Y.XmlElement | Y.XmlText)[] {
-  const listKey = childListKey(type);
-  const nodes: (Y.XmlElement | Y.XmlText)[] = [];
-  const attrs: [string, unknown][] = [];
-  const textNode = new Y.XmlText();
-  let textDelta: TextDeltaOp[] | undefined;
-  for (const [key, value] of Object.entries(content)) {
-    if (key === ELEMENT_ID_ATTRIBUTE) continue;
-    if (key === listKey) {
-      if (!Array.isArray(value)) {
-        throw new MeshSchemaValidationError(
-          `${at}: child list "${key}" must be an array of elements`,
-          { element: at, attribute: key },
-        );
-      }
-      value.forEach((c, i) => {
-        if (type.tagName === TEXT_TAG && isTextRunJson(c)) {
-          // A text element holds exactly one text node: every run goes into it.
-          if (!textDelta) {
-            textDelta = [];
-            nodes.push(textNode);
-          }
-          textDelta.push(...checkDelta(c.text.delta, `${at}.${key}[${i}]`));
-        } else {
-          nodes.push(buildElement(schema, type, at, c, `${key}[${i}]`));
-        }
-      });
-      continue;
-    }
-    checkAttribute(type, at, key, value);
-    attrs.push([key, value]);
-  }
-  for (const [k, v] of attrs) setAttr(k, v);
-  if (textDelta?.length) textNode.applyDelta(textDelta);
-  return nodes;
-}
-
-function checkDelta(delta: unknown[], at: string): TextDeltaOp[] {
-  for (const op of delta) {
-    if (
-      !isPlainObject(op) || (typeof op.insert !== "string" && !isPlainObject(op.insert)) ||
-      (op.attributes !== undefined && !isPlainObject(op.attributes))
-    ) {
-      throw new MeshSchemaValidationError(
-        `${at}: a text delta is a list of {"insert": "<text>", "attributes"?: {...}}, got ${
-          describeValue(op)
-        }`,
-        { element: at },
-      );
-    }
-  }
-  return delta as TextDeltaOp[];
-}
-
-function findById(y: Y.XmlElement, id: string): Y.XmlElement | undefined {
-  if (yAttr(y, ELEMENT_ID_ATTRIBUTE) === id) return y;
-  for (const c of elementChildren(y)) {
-    const found = findById(c, id);
-    if (found) return found;
-  }
-  return undefined;
-}
-
-function elementToJson(
-  schema: MeshSchema,
-  y: Y.XmlElement,
-  tag: string,
-  includeIds: boolean,
-): JsonObject {
-  const type = schema.findElement(tag);
-  const content: JsonObject = {};
-  for (const [k, v] of sortedAttributeEntries(type, yAttrs(y))) {
-    if (k === ELEMENT_ID_ATTRIBUTE && !includeIds) continue;
-    content[k] = v;
-  }
-  const listKey = type ? childListKey(type) : TEXT_CHILDREN_KEY;
-  const nodes = y.toArray();
-  if (listKey && (type?.childProperty || nodes.length > 0)) {
-    const list: JsonObject[] = [];
-    for (const n of nodes) {
-      if (n instanceof Y.XmlElement) list.push(elementToJson(schema, n, n.nodeName, includeIds));
-      else if (n instanceof Y.XmlText) list.push({ text: { delta: n.toDelta() } });
-    }
-    content[listKey] = list;
-  }
-  return { [tag]: content };
-}
-
-/** Validates a whole Yjs element tree against the schema. */
-function validateTree(
-  schema: MeshSchema,
-  yroot: Y.XmlElement,
-  options: DocumentValidationOptions,
-): void {
-  const checkValues = options.checkValues ?? true;
-  const ids = new Set<string>();
-  const visit = (y: Y.XmlElement, type: ElementType, at: string, isRoot: boolean): void => {
-    for (const [name, value] of Object.entries(yAttrs(y))) {
-      if (name === ELEMENT_ID_ATTRIBUTE) continue;
-      const prop = type.property(name);
-      if (!prop || prop.kind !== "value") {
-        throw new MeshSchemaValidationError(
-          `${at}: attribute "${name}" is not declared by element type "${type.tagName}"`,
-          { element: at, attribute: name },
-        );
-      }
-      if (checkValues) {
-        const problem = prop.problemWith(value);
-        if (problem) {
-          throw new MeshSchemaValidationError(`${at}: attribute "${name}": ${problem}`, {
-            element: at,
-            attribute: name,
-          });
-        }
-      }
-    }
-    let hasText = false;
-    for (const c of y.toArray()) {
-      if (c instanceof Y.XmlText) {
-        if (type.tagName !== TEXT_TAG) {
-          throw new MeshSchemaValidationError(
-            `${at}: holds a text node, but only "text" elements may hold text`,
-            { element: at },
-          );
-        }
-        hasText = true;
-        continue;
-      }
-      if (!(c instanceof Y.XmlElement)) {
-        throw new MeshSchemaValidationError(`${at}: holds a node that is not an element`, {
-          element: at,
-        });
-      }
-      const tag = c.nodeName;
-      const id = yAttr(c, ELEMENT_ID_ATTRIBUTE);
-      const childAt = label(tag, id);
-      if (!type.childProperty?.isTagAllowed(tag)) {
-        throw new MeshSchemaValidationError(
-          `${at}: child ${childAt} is not allowed in "${type.tagName}"` +
-            (type.childProperty
-              ? ` (allowed: ${type.childProperty.childTagNames.join(", ")})`
-              : " (it has no child property)"),
-          { element: childAt, attribute: type.childProperty?.name },
-        );
-      }
-      if (typeof id !== "string" || id === "") {
-        throw new MeshSchemaValidationError(
-          `${at}: child "${tag}" has no "$id" (got ${describeValue(id)})`,
-          { element: childAt, attribute: ELEMENT_ID_ATTRIBUTE },
-        );
-      }
-      if (ids.has(id)) {
-        throw new MeshSchemaValidationError(`${childAt}: "$id" ${id} is used twice`, {
-          element: childAt,
-          attribute: ELEMENT_ID_ATTRIBUTE,
-        });
-      }
-      ids.add(id);
-      visit(c, schema.element(tag), childAt, false);
-    }
-    if (type.tagName === TEXT_TAG && !isRoot && !hasText) {
-      throw new MeshSchemaValidationError(`${at}: a "text" element must hold a text node`, {
-        element: at,
-      });
-    }
-  };
-  visit(yroot, schema.root, schema.rootTagName, true);
 }
 
 /**
@@ -1219,55 +909,5 @@ function assertDecodable(update: Uint8Array): void {
       `not a Yjs v1 update (${update.length} bytes): ${(e as Error).message}; ` +
         "sync payloads are base64 text, decode them with fromWireUpdate()",
     );
-  }
-}
-
-/**
- * Encodes a Yjs update (or state vector) as a sync payload: the ASCII bytes of its standard
- * base64 text (spec §2.4).
- *
- * @param update The binary update.
- * @returns The payload bytes.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { fromWireUpdate, toWireUpdate } from "@meshagent/api";
- * const wire = toWireUpdate(new Uint8Array([0, 0]));
- * assert(new TextDecoder().decode(wire) === "AAA=");
- * assert(fromWireUpdate(wire).length === 2);
- * ```
- */
-export function toWireUpdate(update: Uint8Array): Uint8Array {
-  return ASCII.encode(bytesToBase64(update));
-}
-
-/**
- * Decodes a sync payload (the ASCII bytes of base64 text, spec §2.4) into the binary update.
- * An empty payload gives an empty update.
- *
- * @param payload The payload bytes.
- * @returns The binary update.
- * @throws {MeshDocumentError} When the payload is not base64 text.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { fromWireUpdate } from "@meshagent/api";
- * assert(fromWireUpdate(new TextEncoder().encode("AAA=")).length === 2);
- * ```
- */
-export function fromWireUpdate(payload: Uint8Array): Uint8Array {
-  if (payload.length === 0) return new Uint8Array(0);
-  const text = ASCII_DECODER.decode(payload).trim();
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 === 1) {
-    throw new MeshDocumentError(
-      "a sync payload must be standard base64 text of a Yjs update",
-    );
-  }
-  try {
-    return base64ToBytes(text);
-  } catch (e) {
-    throw new MeshDocumentError(`a sync payload is not valid base64: ${(e as Error).message}`);
   }
 }

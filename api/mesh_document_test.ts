@@ -4,11 +4,10 @@ import {
   type AttributeChangedEvent,
   type ElementAddedEvent,
   type ElementRemovedEvent,
-  fromWireUpdate,
   MeshDocument,
-  MeshDocumentError,
-  toWireUpdate,
 } from "./mesh_document.ts";
+import { MeshDocumentError } from "./mesh_document_error.ts";
+import { fromWireUpdate, toWireUpdate } from "./wire_update.ts";
 import { MeshSchemaValidationError } from "./mesh_schema_error.ts";
 import { notesSchema } from "./testdata/notes_schema.ts";
 

@@ -3,7 +3,8 @@
 // `kid` in the JWT header), `version`, an optional `exp`, and any extra claims, which are kept.
 
 import { decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT } from "jose";
-import { ApiScope, ApiScopeError } from "./api_scope.ts";
+import { ApiScope } from "./api_scope.ts";
+import { ApiScopeError } from "./api_scope_error.ts";
 import { type ApiKey, ApiKeyError, parseApiKey } from "./api_key.ts";
 import { readEnv } from "./_env.ts";
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { decodeProtectedHeader, SignJWT } from "jose";
-import { ApiScope, QueuesGrant } from "./api_scope.ts";
+import { ApiScope } from "./api_scope.ts";
+import { QueuesGrant } from "./queues_grant.ts";
 import { formatApiKey } from "./api_key.ts";
 import { ParticipantToken, TokenError, type TokenErrorCode } from "./participant_token.ts";
 

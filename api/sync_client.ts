@@ -10,7 +10,8 @@ import { ConnectionClosedError, ErrorCode, RequestTimeoutError, RoomError } from
 import { EventEmitter } from "./event_emitter.ts";
 import type { JsonObject } from "./packing.ts";
 import { MeshSchema } from "./mesh_schema.ts";
-import { fromWireUpdate, MeshDocument, toWireUpdate } from "./mesh_document.ts";
+import { MeshDocument } from "./mesh_document.ts";
+import { fromWireUpdate, toWireUpdate } from "./wire_update.ts";
 import type { ToolCallStream } from "./tool_call_streams.ts";
 import type { RoomRequester } from "./room_requester.ts";
 

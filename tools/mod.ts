@@ -36,6 +36,8 @@ export * from "./tool.ts";
 export * from "./toolkit.ts";
 export * from "./hosted_toolkit.ts";
 export * from "./remote_toolkit.ts";
+export * from "./storage_mount.ts";
+export * from "./storage_toolkit_options.ts";
 export * from "./storage_toolkit.ts";
 export * from "./document_authoring_toolkit.ts";
 export * from "./document_type_authoring_toolkit.ts";

@@ -10,7 +10,8 @@ import {
 } from "@meshagent/api";
 import { startTestServer, type TestServer } from "@meshagent/server/testing";
 import { startHostedToolkit } from "./hosted_toolkit.ts";
-import { parseStorageMount, StorageToolkit } from "./storage_toolkit.ts";
+import { parseStorageMount } from "./storage_mount.ts";
+import { StorageToolkit } from "./storage_toolkit.ts";
 import { ToolContext } from "./tool_context.ts";
 import { ToolError } from "./tool_error.ts";
 
