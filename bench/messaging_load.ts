@@ -3,6 +3,7 @@
 // (the same transport our RoomClient uses on Deno).
 //
 //   deno run -A bench/messaging_load.ts [--messages 20000] [--fanout 100] [--rate 2000] [--rounds 3]
+//     [--front node|deno]   (the room server's HTTP + WebSocket front)
 //
 // Every phase first runs unmeasured on the same connections (5000 messages, or 1 s of paced
 // sending) so both servers and the clients are JIT-warm; the run repeats all phases --rounds times
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     fanout: { type: "string", default: "100" },
     rate: { type: "string", default: "2000" },
     rounds: { type: "string", default: "5" },
+    front: { type: "string", default: "node" },
   },
 });
 const N = Number(values.messages);
@@ -319,7 +321,18 @@ async function paced(rate: number, ms: number, send: () => void): Promise<number
 const dataDir = await Deno.makeTempDir();
 const raw = await spawn(["run", "-A", "bench/_raw_relay.ts"], {}, /^(\d+)\n/m);
 const ours = await spawn(
-  ["run", "-A", "cli/main.ts", "server", "--port", "0", "--data-dir", dataDir],
+  [
+    "run",
+    "-A",
+    "cli/main.ts",
+    "server",
+    "--port",
+    "0",
+    "--data-dir",
+    dataDir,
+    "--front",
+    values.front!,
+  ],
   { MESHAGENT_API_KEY: formatApiKey(key) },
   /listening on http:\/\/127\.0\.0\.1:(\d+)/,
 );
@@ -372,7 +385,8 @@ try {
 
 console.log(
   `\nmessaging, ${N} messages of ~100 bytes (after ${WARMUP} / ${WARMUP_MS} ms of warm-up), ` +
-    `loopback, Deno ${Deno.version.deno}, median of ${ROUNDS} rounds\n`,
+    `loopback, Deno ${Deno.version.deno}, room server front ${values.front}, median of ` +
+    `${ROUNDS} rounds\n`,
 );
 console.log("| measure | raw relay | room server | ratio (median of rounds) | ratio per round |");
 console.log("| --- | ---: | ---: | ---: | ---: |");

@@ -77,6 +77,23 @@ export function addProcessCommands(program: Command, output: Output, signal?: Ab
       const { runProcessJoin } = await import("./process_command.ts");
       await runProcessJoin(opts, output, signal ?? interruptSignal());
     });
+  agentOptions(process.command("service"))
+    .description("serve the agent behind a ServiceHost: the room server calls it into rooms")
+    .option("--host <host>", "address to listen on (default: MESHAGENT_HOST or 127.0.0.1)")
+    .addOption(
+      new Option("--port <port>", "port (default: MESHAGENT_PORT or 8080)")
+        .argParser(nonNegativeNumber("--port")),
+    )
+    .option("--path <path>", "the path the room server calls", "/agent")
+    .option(
+      "--webhook-secret <secret>",
+      "calls must be signed with it (default: MESHAGENT_WEBHOOK_SECRET)",
+    )
+    .option("--json", '{"event":"listening","url":…} once it listens')
+    .action(async (opts) => {
+      const { runProcessService } = await import("./process_service_command.ts");
+      await runProcessService(opts, output, signal ?? interruptSignal());
+    });
   agentOptions(process.command("run"))
     .description("join a room as an LLM agent and chat with it in this terminal")
     .option("--user <name>", "your participant name", "me")

@@ -32,6 +32,7 @@ import { addDatasetCommands } from "./_dataset_commands.ts";
 import { addSyncCommands } from "./_sync_commands.ts";
 import { addMcpCommands } from "./_mcp_commands.ts";
 import { addProcessCommands } from "./_process_commands.ts";
+import { addPlatformCommands } from "./_admin_commands.ts";
 
 const VERSION = "0.1.0";
 
@@ -79,6 +80,19 @@ export function buildProgram(output: Output, signal?: AbortSignal): Command {
         .choices(["process", "inline"]),
     )
     .addOption(
+      new Option("--front <front>", "HTTP + WebSocket front: node:http + ws, or Deno.serve")
+        .choices(["node", "deno"]).default("node"),
+    )
+    .option(
+      "--webhook-secret <secret>",
+      "signs room.call deliveries and --webhook events (default: MESHAGENT_WEBHOOK_SECRET)",
+    )
+    .option(
+      "--webhook <url>",
+      "POST every room's events here, signed (repeatable)",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .addOption(
       new Option(
         "--max-incomplete-bytes <bytes>",
         "bytes all connections together may hold in incomplete messages (default 256 MiB)",
@@ -119,6 +133,9 @@ export function buildProgram(output: Output, signal?: AbortSignal): Command {
             messageTimeout: opts.messageTimeout,
             maxConnectionsPerToken: opts.maxConnectionsPerToken,
           },
+          front: opts.front,
+          webhookSecret: opts.webhookSecret,
+          webhook: opts.webhook,
         },
         output,
         signal,
@@ -259,6 +276,7 @@ export function buildProgram(output: Output, signal?: AbortSignal): Command {
       await roomsListCommand(opts, output);
     });
 
+  addPlatformCommands(program, output, signal);
   addMcpCommands(program, output, signal);
   addProcessCommands(program, output, signal);
 

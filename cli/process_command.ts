@@ -196,11 +196,14 @@ async function readRoomRules(room: RoomClient, paths: readonly string[]): Promis
  *
  * @param options The flags.
  * @param env The environment (keys, base URLs, `MESHAGENT_*`).
+ * @param joined A room connection to run in (a ServiceHost's call; it stays open on stop)
+ *   instead of connecting with the flags.
  * @returns The running agent.
  */
 export async function startProcessAgent(
   options: ProcessJoinOptions,
   env: Env = (name) => Deno.env.get(name),
+  joined?: RoomClient,
 ): Promise<ProcessAgent> {
   if (!options.agentName) throw new Error("which agent? pass --agent-name NAME");
   const adapters = await buildAdapters(options.model ?? [], env, {
@@ -208,11 +211,12 @@ export async function startProcessAgent(
     retryBaseDelayMs: options.retryBaseDelayMs,
   });
   const rules = await readRules(options);
-  const room = await connectRoom({
+  const room = joined ?? await connectRoom({
     ...options,
     identity: options.agentName,
     role: options.role ?? "agent",
   }, env);
+  const leave = () => joined ? Promise.resolve() : room.dispose();
   try {
     const threadDir = options.threadDir ?? `.threads/${options.agentName}`;
     const repository = (participant?: ChannelParticipant): ThreadStorageRepository => {
@@ -295,11 +299,11 @@ export async function startProcessAgent(
         await supervisor.stop();
         await mcp.close();
         await computer?.stop();
-        await room.dispose();
+        await leave();
       },
     };
   } catch (e) {
-    await room.dispose();
+    await leave();
     throw e;
   }
 }

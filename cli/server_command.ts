@@ -20,6 +20,15 @@ export interface ServerCommandOptions {
   inbound?: RoomServerInboundOptions;
   /** Print one JSON object (URL, data folder, environment) instead of the banner. */
   json?: boolean;
+  /** The HTTP + WebSocket front: `node` (default, the faster) or `deno` (`Deno.serve`). */
+  front?: "node" | "deno";
+  /**
+   * The secret that signs `room.call` deliveries and the `--webhook`s (default
+   * `MESHAGENT_WEBHOOK_SECRET`; none: unsigned).
+   */
+  webhookSecret?: string;
+  /** URLs that get every room's events (`room.started`, `room.ended`, `participant.*`). */
+  webhook?: string[];
 }
 
 /** A running server started by {@linkcode startServerCommand}. */
@@ -77,6 +86,9 @@ export async function startServerCommand(
       isolation: options.sqlIsolation,
     },
     inbound: options.inbound,
+    front: options.front,
+    webhookSecret: options.webhookSecret ?? Deno.env.get("MESHAGENT_WEBHOOK_SECRET"),
+    webhooks: (options.webhook ?? []).map((url) => ({ url })),
   });
   const url = server.url;
   const where = {

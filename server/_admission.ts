@@ -2,8 +2,19 @@ import { type ApiKey, ParticipantToken, ROOM_SUBPROTOCOL_PREFIX, TokenError } fr
 
 /** The outcome of checking a WebSocket handshake against the trusted keys (§3.7). */
 export type Admission =
-  | { ok: true; token: ParticipantToken; jwt: string; protocol?: string }
+  | { ok: true; token: ParticipantToken; jwt: string; key: ApiKey; protocol?: string }
   | { ok: false; status: number; text: string };
+
+/**
+ * The API keys a server trusts, looked up on every handshake (so a key made through the admin
+ * API works at once and a revoked one fails at once).
+ */
+export interface TrustedKeys {
+  /** The key with this id (a token's `kid`), if trusted. */
+  get(keyId: string): ApiKey | undefined;
+  /** The key that verifies a token without `kid`, if there is exactly one. */
+  sole(): ApiKey | undefined;
+}
 
 const BEARER = /^bearer\s+(.+)$/i;
 
@@ -19,14 +30,15 @@ function deny(text: string): Admission {
  * @param request The upgrade request.
  * @param url The parsed request URL.
  * @param room The (valid) room name from the path.
- * @param keys The trusted API keys by key id.
- * @returns The admitted token (and its JWT) and the subprotocol to echo, or a status and text.
+ * @param keys The trusted API keys.
+ * @returns The admitted token (its JWT and the key that signed it) and the subprotocol to echo,
+ *   or a status and text.
  */
 export async function admit(
   request: Request,
   url: URL,
   room: string,
-  keys: ReadonlyMap<string, ApiKey>,
+  keys: TrustedKeys,
 ): Promise<Admission> {
   // The subprotocol is echoed whenever one was offered: a browser fails the handshake otherwise.
   let protocol: string | undefined;
@@ -47,17 +59,17 @@ export async function admit(
   if (!jwt) return deny("forbidden: no participant token (send Authorization: Bearer <jwt>)");
 
   let token: ParticipantToken;
+  let key: ApiKey | undefined;
   try {
     // The key id is read first (unverified) only to pick the secret and to name an unknown key.
     const kid = ParticipantToken.decodeUnverified(jwt).apiKeyId;
-    let key: ApiKey | undefined;
     if (kid !== undefined) {
       key = keys.get(kid);
       if (!key) return deny(`forbidden: unknown_key: API key ${kid} is not trusted here`);
-    } else if (keys.size === 1) {
+    } else {
       // [inferred] A token without `kid` (signed with MESHAGENT_SECRET) is accepted only when
       // exactly one key is trusted: its secret must verify it.
-      key = keys.values().next().value;
+      key = keys.sole();
     }
     if (!key) return deny("forbidden: unknown_key: the token has no kid claim");
     token = await ParticipantToken.fromJwt(jwt, { secret: key.secret });
@@ -71,5 +83,7 @@ export async function admit(
   if (!token.canJoinRoom(room)) {
     return deny(`forbidden: the token has no room grant for ${room}`);
   }
-  return protocol === undefined ? { ok: true, token, jwt } : { ok: true, token, jwt, protocol };
+  return protocol === undefined
+    ? { ok: true, token, jwt, key }
+    : { ok: true, token, jwt, key, protocol };
 }

@@ -57,6 +57,20 @@ export interface ConnectionSocket {
   terminate?(): void;
 }
 
+/** A request type the server handles besides the room's own (e.g. `room.call`). */
+export type ConnectionRequest = (
+  participant: Participant,
+  header: JsonObject,
+) => Content | Promise<Content>;
+
+/** What the room server adds to a connection. */
+export interface ConnectionHooks {
+  /** More request types, by type; each answers with a content (or throws a `RoomError`). */
+  requests?: ReadonlyMap<string, ConnectionRequest>;
+  /** Called once the participant joined the room (its socket opened). */
+  joined?: (participant: Participant) => void;
+}
+
 /** Limits of one connection. */
 export interface ConnectionLimits {
   /** Largest incoming message in bytes; a bigger one closes the socket with 1009. */
@@ -103,6 +117,7 @@ function message(e: unknown): string {
  * @param identity Name, role and scope from the token.
  * @param limits Message and backlog limits.
  * @param onEnd Called once when the connection is over (the room may end then).
+ * @param hooks More request types, and a callback once the participant joined.
  * @returns The participant.
  */
 export function serveConnection(
@@ -111,6 +126,7 @@ export function serveConnection(
   identity: ConnectionIdentity,
   limits: ConnectionLimits,
   onEnd: (participant: Participant) => void,
+  hooks: ConnectionHooks = {},
 ): Participant {
   let frames = 0;
   // deno-lint-ignore prefer-const
@@ -270,6 +286,9 @@ export function serveConnection(
     (m) => agentsRequest(m, (h) => agents.unregister(participant, h)),
   );
   protocol.on("room.list_toolkits", (m) => agentsRequest(m, (h) => agents.list(participant, h)));
+  for (const [type, run] of hooks.requests ?? []) {
+    protocol.on(type, (m) => agentsRequest(m, (h) => run(participant, h)));
+  }
 
   protocol.on("room.invoke_tool", (m) => invoke(m));
   protocol.on("room.tool_call_request_chunk", (m) => chunk(m));
@@ -498,6 +517,7 @@ export function serveConnection(
   socket.onopen = () => {
     if (protocol.isClosed) return;
     room.join(participant);
+    hooks.joined?.(participant);
     participant.sendEvent(
       "room_ready",
       packMessage({ room_name: room.name, room_url: room.url, session_id: room.sessionId }),

@@ -12,63 +12,15 @@ import type { Duplex } from "node:stream";
 import { Readable } from "node:stream";
 import { WebSocketServer } from "ws";
 import { ServerWebSocket, type WsSocket } from "./_server_web_socket.ts";
+import {
+  type HttpFront,
+  type HttpFrontContext,
+  type HttpFrontOptions,
+  type HttpLimits,
+  runHandler,
+} from "./_front.ts";
 
-/** What the request handler gets besides the request. */
-export interface HttpFrontContext {
-  /**
-   * Accepts the request's WebSocket upgrade. Return the `response` from the handler; the socket
-   * opens after the handshake went out.
-   */
-  upgradeWebSocket(
-    request: Request,
-    options?: { protocol?: string },
-  ): { socket: ServerWebSocket; response: Response };
-}
-
-/** Options of {@linkcode listenHttpFront}. */
-export interface HttpFrontOptions {
-  hostname: string;
-  port: number;
-  /** The largest incoming WebSocket frame in bytes; a bigger one closes the socket with 1009. */
-  maxFrameSize: number;
-  /** Seconds between pings; a socket that did not answer the previous ping is dropped. 0: none. */
-  pingInterval: number;
-  /** Answers every request (WebSocket upgrades included), like a `Deno.serve` handler. */
-  handler: (request: Request, context: HttpFrontContext) => Response | Promise<Response>;
-  /** Limits on HTTP connections that are not (yet) WebSockets (default {@linkcode HTTP_LIMITS}). */
-  limits?: Partial<HttpLimits>;
-}
-
-/**
- * Limits on the HTTP side of the front: connections that are not WebSockets, or not yet. An
- * accepted WebSocket is out of their reach (its liveness is the ping's business).
- */
-export interface HttpLimits {
-  /**
-   * Milliseconds a connection may take to send a request's head (request line and headers),
-   * counted from its connect or from the end of its previous request; past it the connection
-   * gets 408 and is closed (a slowloris that dribbles header bytes). 0: none but node's 300 s
-   * limit on a whole request.
-   */
-  headerTimeoutMs: number;
-  /**
-   * Milliseconds a kept-alive connection may sit idle between requests before it is closed.
-   * `node:http` adds a grace of 1 s (its `keepAliveTimeoutBuffer`, fixed under Deno).
-   */
-  keepAliveTimeoutMs: number;
-  /**
-   * Milliseconds without any traffic either way (a silent connection, a download whose reader
-   * stopped reading) after which an HTTP connection is closed. 0: no limit.
-   */
-  idleTimeoutMs: number;
-  /**
-   * The most HTTP connections at once (WebSocket handshakes in progress included, accepted
-   * WebSockets not); one more is answered 503 and closed. 0: no limit.
-   */
-  maxConnections: number;
-  /** The most bytes of a request line and headers; more gets 403 (see `HEAD_REFUSALS`). */
-  maxHeaderBytes: number;
-}
+export type { HttpFront, HttpFrontContext, HttpFrontOptions, HttpLimits } from "./_front.ts";
 
 /**
  * The defaults of {@linkcode HttpLimits}.
@@ -87,19 +39,6 @@ export const HTTP_LIMITS: Readonly<HttpLimits> = Object.freeze({
   maxConnections: 1024,
   maxHeaderBytes: 16 * 1024,
 });
-
-/** A listening front. */
-export interface HttpFront {
-  readonly hostname: string;
-  readonly port: number;
-  /** Resolves when the front stopped listening and its HTTP connections ended. */
-  readonly finished: Promise<void>;
-  /**
-   * Stops listening, closes idle and in-flight HTTP connections, and cuts off accepted WebSockets
-   * that are still open (close them first for a clean closing handshake).
-   */
-  close(): Promise<void>;
-}
 
 interface PendingUpgrade {
   socket: ServerWebSocket;
@@ -231,7 +170,7 @@ export function listenHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
       res.writeHead(400, { "content-type": "text/plain; charset=utf-8" }).end("bad request");
       return;
     }
-    run(() => options.handler(request, context))
+    runHandler(() => options.handler(request, context))
       .then((response) => writeResponse(req, res, response, abort.signal))
       .catch((e) => {
         // Never an unhandled rejection (it would end the process): log and drop the connection.
@@ -250,7 +189,7 @@ export function listenHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
       return void writeRaw(raw, text(400, "bad request")).catch(() => raw.destroy());
     }
     upgradable.add(request);
-    run(() => options.handler(request, context)).then((response) => {
+    runHandler(() => options.handler(request, context)).then((response) => {
       const accepted = pending.get(request);
       if (!accepted || accepted.response !== response) {
         accepted?.socket.abandon();
@@ -353,16 +292,6 @@ export function listenHttpFront(options: HttpFrontOptions): Promise<HttpFront> {
       });
     });
   });
-}
-
-/** Runs the handler; a throw becomes a 500 (and a log line), as with `Deno.serve`. */
-async function run(handler: () => Response | Promise<Response>): Promise<Response> {
-  try {
-    return await handler();
-  } catch (e) {
-    console.error("room server: request handler failed:", e);
-    return text(500, "internal server error");
-  }
 }
 
 function text(status: number, body: string): Response {

@@ -7,6 +7,8 @@
 // FIN, unmasked as a server's are: RFC 6455 §5.1). `ws` still reads, answers pings and closes.
 // See bench/README.md for the figures.
 
+import { closeReason, sendableCode } from "./_front.ts";
+
 /** The events and calls of the `ws` socket this wrapper uses (npm `ws` has no types under Deno). */
 export interface WsSocket {
   readonly readyState: number;
@@ -45,21 +47,6 @@ const DECODER = new TextDecoder();
  * 35k msg/s with one write per tick and 52k–60k with 8–32 KiB writes (bench/client_cpu_load.ts).
  */
 const FLUSH_AT = 16 * 1024;
-
-/** A close code the WebSocket protocol lets an endpoint send (RFC 6455 §7.4). */
-function sendableCode(code: number): boolean {
-  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) ||
-    (code >= 3000 && code <= 4999);
-}
-
-/** Cuts a close reason to the 123 bytes a close frame can carry, on a character boundary. */
-function closeReason(reason: string): string {
-  const bytes = new TextEncoder().encode(reason);
-  if (bytes.length <= 123) return reason;
-  let end = 123;
-  while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--;
-  return DECODER.decode(bytes.subarray(0, end));
-}
 
 /**
  * One accepted room socket. It is created CONNECTING when the request handler decides to upgrade

@@ -47,3 +47,7 @@ export * from "./storage_toolkit.ts";
 export * from "./sync_toolkit_options.ts";
 export * from "./sync_toolkit.ts";
 export * from "./livekit_toolkit.ts";
+export * from "./admin_store.ts";
+export * from "./admin_api.ts";
+export * from "./webhook_outbox.ts";
+export * from "./services_toolkit.ts";

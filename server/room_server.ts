@@ -1,16 +1,23 @@
-import type { ApiKey } from "@meshagent/api";
+import {
+  type ApiKey,
+  ApiScope,
+  EmptyContent,
+  ErrorCode,
+  type JsonObject,
+  RoomError,
+} from "@meshagent/api";
 import type { FileStore } from "./file_store.ts";
 import { LocalFileStore } from "./local_file_store.ts";
 import { admit } from "./_admission.ts";
 import { InboundLimits } from "./_inbound_limits.ts";
-import { serveConnection } from "./_connection.ts";
-import {
-  type HttpFront,
-  type HttpFrontContext,
-  type HttpLimits,
-  listenHttpFront,
-} from "./_http_front.ts";
-import type { ServerWebSocket } from "./_server_web_socket.ts";
+import { type ConnectionRequest, serveConnection } from "./_connection.ts";
+import { listenHttpFront } from "./_http_front.ts";
+import { denoFrontContext, denoHandler, listenDenoFront } from "./_deno_front.ts";
+import type { FrontSocket, HttpFront, HttpFrontContext, HttpLimits } from "./_front.ts";
+import { AdminApi } from "./admin_api.ts";
+import { WebhookOutbox, type WebhookOutboxOptions } from "./webhook_outbox.ts";
+import { type CallRoom, RoomCalls, SERVICE_CLAIM } from "./_room_calls.ts";
+import { servicesToolkit } from "./services_toolkit.ts";
 import { developerToolkit } from "./developer_toolkit.ts";
 import { messagingToolkit } from "./messaging_toolkit.ts";
 import type { Participant } from "./participant.ts";
@@ -108,6 +115,35 @@ export interface RoomServerOptions {
   livekit?: LivekitToolkitOptions;
   /** Limits on HTTP connections that are not WebSockets (slow or oversized request heads). */
   http?: RoomServerHttpOptions;
+  /**
+   * The HTTP + WebSocket front: `node` (`node:http` + npm `ws`, the default: the faster one,
+   * see bench/README.md) or `deno` (`Deno.serve` + `Deno.upgradeWebSocket`; the `http` limits
+   * other than the ping do not apply there). Both run the same handler.
+   */
+  front?: RoomServerFront;
+  /**
+   * The secret that signs the server's own webhooks: `room.call` deliveries and the `webhooks`
+   * below (default: none, they go unsigned). Project webhooks have secrets of their own.
+   */
+  webhookSecret?: string;
+  /** Webhooks of the whole server: every room's events go to each (signed with `webhookSecret`). */
+  webhooks?: readonly RoomServerWebhook[];
+  /** Retries, timeouts and concurrency of webhook deliveries. */
+  webhookDelivery?: WebhookOutboxOptions;
+}
+
+/** Which front a {@linkcode RoomServer} listens with. */
+export type RoomServerFront = "node" | "deno";
+
+/** A webhook of the whole server (see `RoomServerOptions.webhooks`). */
+export interface RoomServerWebhook {
+  /** Where events are posted. */
+  url: string;
+  /**
+   * The event types (default: `room.started`, `room.ended`, `participant.joined`,
+   * `participant.left`).
+   */
+  events?: readonly string[];
 }
 
 /**
@@ -199,9 +235,21 @@ export interface RoomServerInboundOptions {
 
 interface RoomEntry {
   room: Room;
-  /** Sockets admitted to the room (open or opening). The room ends when this drops to 0. */
+  /**
+   * Sockets admitted to the room (open or opening), except those of the room's own services.
+   * The room ends when this drops to 0.
+   */
   refs: number;
+  /** The project that owns the room. */
+  projectId: string;
+  /** The key whose token opened the session (it signs the tokens of calls into the room). */
+  keyId: string;
+  /** Connections of the room's own services (closed when the room ends). */
+  services: Set<Participant>;
 }
+
+/** The events a server webhook gets by default. */
+const DEFAULT_EVENTS = ["room.started", "room.ended", "participant.joined", "participant.left"];
 
 /**
  * The MeshAgent room server: `GET /` answers a JSON banner; `/rooms/{room}` accepts WebSocket
@@ -230,7 +278,6 @@ interface RoomEntry {
  */
 export class RoomServer {
   #front?: HttpFront;
-  readonly #keys: Map<string, ApiKey>;
   readonly #dataDir: string;
   readonly #maxMessageSize: number;
   readonly #maxBufferedAmount: number;
@@ -247,7 +294,15 @@ export class RoomServer {
   readonly #storage: RoomServerStorageOptions;
   readonly #rooms = new Map<string, RoomEntry>();
   /** Accepted sockets, each with a promise that settles once its connection ended. */
-  readonly #sockets = new Map<ServerWebSocket, Promise<void>>();
+  readonly #sockets = new Map<FrontSocket, Promise<void>>();
+  /** Participants by the id of the API key that signed their token (closed when it is revoked). */
+  readonly #byKey = new Map<string, Set<Participant>>();
+  readonly #admin: AdminApi;
+  readonly #outbox: WebhookOutbox;
+  readonly #calls: RoomCalls;
+  readonly #webhookSecret: string;
+  readonly #webhooks: readonly RoomServerWebhook[];
+  readonly #requests: ReadonlyMap<string, ConnectionRequest>;
   readonly #roomClosing = new Set<Promise<void>>();
   #stopping?: Promise<void>;
 
@@ -260,23 +315,74 @@ export class RoomServer {
    */
   static async listen(options: RoomServerOptions): Promise<RoomServer> {
     const server = new RoomServer(options);
-    const front = await listenHttpFront({
-      hostname: options.hostname ?? "127.0.0.1",
-      port: options.port ?? 8080,
-      // Incoming frames are packets of at most one message (§2.1): nothing bigger is ever valid.
-      maxFrameSize: server.#maxMessageSize + 1024,
-      pingInterval: server.#pingInterval,
-      handler: (request, context) => server.#handle(request, context),
-      limits: httpLimits(options.http ?? {}),
-    });
+    const listen = options.front === "deno" ? listenDenoFront : listenHttpFront;
+    let front: HttpFront;
+    try {
+      front = await listen({
+        hostname: options.hostname ?? "127.0.0.1",
+        port: options.port ?? 8080,
+        // Incoming frames are packets of at most one message (§2.1): nothing bigger is ever valid.
+        maxFrameSize: server.#maxMessageSize + 1024,
+        pingInterval: server.#pingInterval,
+        handler: (request, context) => server.#handle(request, context),
+        limits: httpLimits(options.http ?? {}),
+      });
+    } catch (e) {
+      await server.#closeStores();
+      throw e;
+    }
     server.#front = front;
     options.onListen?.({ hostname: front.hostname, port: front.port });
     return server;
   }
 
+  /**
+   * Makes a room server that does not listen: its {@linkcode RoomServer.fetch} answers requests
+   * given to it by Deno's own server — `deno serve`, Deno Deploy, or a `Deno.serve` of yours —
+   * with WebSockets upgraded by `Deno.upgradeWebSocket`. Stop it with
+   * {@linkcode RoomServer.shutdown}.
+   *
+   * @param options Data folder, trusted keys and limits (the address and `front` are not used).
+   * @returns The server.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { RoomServer } from "@meshagent/server";
+   * import { generateApiKey } from "@meshagent/api";
+   * const dataDir = await Deno.makeTempDir();
+   * const server = RoomServer.create({ dataDir, keys: [generateApiKey()] });
+   * const banner = await (await server.fetch(new Request("http://localhost/"))).json();
+   * assert(banner.name === "meshagent-deno-server");
+   * await server.shutdown();
+   * await Deno.remove(dataDir, { recursive: true });
+   * ```
+   */
+  static create(options: RoomServerOptions): RoomServer {
+    return new RoomServer(options);
+  }
+
+  /**
+   * Answers one request as a `Deno.serve` handler (bound: `export default { fetch: server.fetch }`
+   * in a module run by `deno serve`).
+   *
+   * @param request The request.
+   * @returns The response (a WebSocket upgrade for `/rooms/<room>`).
+   */
+  readonly fetch = (request: Request): Promise<Response> => {
+    this.#denoFetch ??= denoHandler(
+      (r, context) => this.#handle(r, context),
+      denoFrontContext(this.#pingInterval, this.#denoSockets),
+    );
+    return this.#denoFetch(request);
+  };
+  #denoFetch?: (request: Request) => Promise<Response>;
+  readonly #denoSockets = new Set<FrontSocket>();
+
   private constructor(options: RoomServerOptions) {
-    this.#keys = new Map(options.keys.map((key) => [key.id, key]));
     this.#dataDir = options.dataDir;
+    this.#webhookSecret = options.webhookSecret ?? "";
+    this.#webhooks = options.webhooks ?? [];
     this.#maxMessageSize = options.maxMessageSize ?? 16 * 1024 * 1024;
     this.#maxBufferedAmount = options.maxBufferedAmount ?? 64 * 1024 * 1024;
     this.#inbound = inboundLimits(options.inbound ?? {}, this.#maxMessageSize);
@@ -319,14 +425,42 @@ export class RoomServer {
       (room) => sqliteToolkit(room, options.sqlite),
       (room) => datasetToolkit(room, options.dataset),
       (room) => syncToolkit(room, options.sync),
+      (room) => servicesToolkit(room, this.#calls),
       (room) => livekitToolkit(room, options.livekit),
       ...(options.toolkits ?? []),
     ];
+    this.#admin = new AdminApi({
+      dataDir,
+      serverKeys: options.keys,
+      version: SERVER_VERSION,
+      roomUrl: (request, room) => `${this.#base(request)}/rooms/${room}`,
+      liveRooms: () => this.#rooms.keys(),
+      onKeyRevoked: (keyId) => this.#keyRevoked(keyId),
+      onRoomClosed: (room, reason) => this.#roomClosed(room, reason),
+    });
+    try {
+      this.#outbox = WebhookOutbox.open(dataDir, options.webhookDelivery);
+    } catch (e) {
+      this.#admin.close();
+      throw e;
+    }
+    this.#calls = new RoomCalls(this.#admin, this.#outbox, this.#webhookSecret);
+    this.#requests = new Map([["room.call", (p, header) => this.#roomCall(p, header)]]);
   }
 
   /** The bound port. */
   get port(): number {
     return this.#listening().port;
+  }
+
+  /** The admin side: the REST admin API, its records and the keys it trusts. */
+  get admin(): AdminApi {
+    return this.#admin;
+  }
+
+  /** The outgoing webhooks waiting or given up. */
+  get webhookOutbox(): WebhookOutbox {
+    return this.#outbox;
   }
 
   /** The bound address. */
@@ -360,6 +494,7 @@ export class RoomServer {
     if (path === "/" && (request.method === "GET" || request.method === "HEAD")) {
       return Response.json({ name: SERVER_NAME, version: SERVER_VERSION });
     }
+    if (this.#admin.handles(path)) return await this.#admin.handle(request);
     if (!path.startsWith("/rooms/")) return text(404, "not found");
     if (path.endsWith("/storage/download")) {
       const { handle } = await this.#downloads();
@@ -375,13 +510,30 @@ export class RoomServer {
       return text(400, "expected a WebSocket upgrade");
     }
     if (this.#stopping) return text(503, "server shutting down");
-    const admission = await admit(request, url, name, this.#keys);
+    const admission = await admit(request, url, name, {
+      get: (keyId) => this.#admin.key(keyId),
+      sole: () => this.#admin.soleKey(),
+    });
     if (!admission.ok) return text(admission.status, admission.text);
+    const projectId = admission.key.projectId;
+    const owned = this.#admin.admitRoom(name, projectId);
+    if (!owned.ok) return text(owned.status, owned.text);
+    const service = admission.token.extra[SERVICE_CLAIM];
+    if (service !== undefined && !this.#rooms.has(name)) {
+      // [impl] A room's own service joins only a running session: one that ended meanwhile
+      // must not start again (and call its services again) for it.
+      return text(
+        403,
+        `forbidden: room ${name} is not running: the session that called ` +
+          "this service ended",
+      );
+    }
+    this.#admin.touch(admission.key.id);
     const tokenKey = await tokenKeyOf(admission.jwt);
     if (this.#stopping) return text(503, "server shutting down");
 
     // Read what is needed from the request before upgrading: its headers are gone afterwards.
-    const base = this.#publicUrl ?? `ws://${request.headers.get("host") ?? this.#hostPort()}`;
+    const base = this.#base(request);
     const { socket, response } = front.upgradeWebSocket(request, { protocol: admission.protocol });
     const ended = Promise.withResolvers<void>();
     this.#sockets.set(socket, ended.promise);
@@ -396,9 +548,10 @@ export class RoomServer {
       };
       return response;
     }
-    const entry = this.#acquire(name, base);
+    const entry = this.#acquire(name, base, projectId, admission.key.id, service === undefined);
     const token = admission.token;
-    serveConnection(
+    const keyId = admission.key.id;
+    const participant = serveConnection(
       socket,
       entry.room,
       { name: token.name, role: token.role, scope: token.apiScope, token: tokenKey },
@@ -409,17 +562,139 @@ export class RoomServer {
         packetSize: this.#packetSize,
         inbound: this.#inbound,
       },
-      (_participant: Participant) => {
+      (left: Participant) => {
         this.#sockets.delete(socket);
         this.#inbound.disconnect(tokenKey);
-        this.#release(name, entry);
+        this.#byKey.get(keyId)?.delete(left);
+        if (this.#byKey.get(keyId)?.size === 0) this.#byKey.delete(keyId);
+        if (service !== undefined) entry.services.delete(left);
+        if (this.#joined.delete(left)) this.#participantEvent("participant.left", entry, left);
+        this.#release(name, entry, service === undefined);
         ended.resolve();
       },
+      {
+        requests: this.#requests,
+        joined: (joined) => {
+          this.#joined.add(joined);
+          this.#participantEvent("participant.joined", entry, joined);
+        },
+      },
     );
+    let byKey = this.#byKey.get(keyId);
+    if (!byKey) this.#byKey.set(keyId, byKey = new Set());
+    byKey.add(participant);
+    if (service !== undefined) entry.services.add(participant);
     return response;
   }
 
-  #acquire(name: string, base: string): RoomEntry {
+  /** Participants that joined (their socket opened) and have not left. */
+  readonly #joined = new Set<Participant>();
+
+  /** The public WebSocket base URL for a request: `publicUrl`, else from its Host. */
+  #base(request: Request): string {
+    return this.#publicUrl ?? `ws://${request.headers.get("host") ?? this.#hostPort()}`;
+  }
+
+  /** Delivers an event to the server's webhooks and the project's. Never blocks, never throws. */
+  #emit(projectId: string, event: string, data: JsonObject): void {
+    try {
+      for (const hook of this.#webhooks) {
+        if (!(hook.events ?? DEFAULT_EVENTS).includes(event)) continue;
+        this.#outbox.enqueue({ url: hook.url, secret: this.#webhookSecret, event, data });
+      }
+      for (const hook of this.#admin.webhooksFor(projectId, event)) {
+        this.#outbox.enqueue({ url: hook.url, secret: hook.secret, event, data });
+      }
+    } catch (e) {
+      console.error(`room server: could not queue the ${event} webhook:`, e);
+    }
+  }
+
+  #participantEvent(event: string, entry: RoomEntry, participant: Participant): void {
+    this.#emit(entry.projectId, event, {
+      room_name: entry.room.name,
+      participant_id: participant.id,
+      participant_name: participant.name,
+      role: participant.role,
+    });
+  }
+
+  /** `room.call` (§5.2): mint the callee's token, deliver the webhook, answer once delivered. */
+  async #roomCall(participant: Participant, header: JsonObject): Promise<EmptyContent> {
+    if (participant.scope?.agents?.canCallAgents() !== true) {
+      throw new RoomError(
+        "permission denied: the agents grant does not allow room.call",
+        ErrorCode.PERMISSION_DENIED,
+      );
+    }
+    const name = header.name;
+    const url = header.url;
+    if (typeof name !== "string" || name === "" || typeof url !== "string") {
+      throw new RoomError("room.call needs a string name and url", ErrorCode.INVALID_REQUEST);
+    }
+    if (!/^https?:\/\//.test(url)) {
+      throw new RoomError(
+        `room.call url must be an http(s) URL, got ${url}`,
+        ErrorCode.INVALID_REQUEST,
+      );
+    }
+    const args = header.arguments;
+    let api: ApiScope | null = null;
+    if (header.api !== undefined && header.api !== null) {
+      try {
+        api = ApiScope.fromJson(header.api);
+      } catch (e) {
+        throw new RoomError(`room.call api: ${e instanceof Error ? e.message : e}`, 1002);
+      }
+    }
+    const room = this.#callRoom(participant);
+    if (!room) throw new RoomError("the room ended", ErrorCode.INVALID_STATE);
+    const outcome = await this.#calls.call(room, {
+      name,
+      url,
+      arguments: args !== null && typeof args === "object" && !Array.isArray(args)
+        ? args as JsonObject
+        : null,
+      api,
+    });
+    if (!outcome.ok) {
+      throw new RoomError(
+        `room.call to ${url} failed: ${outcome.error}`,
+        ErrorCode.OPERATION_FAILED,
+      );
+    }
+    return new EmptyContent();
+  }
+
+  #callRoom(participant: Participant): CallRoom | undefined {
+    for (const [name, entry] of this.#rooms) {
+      if (entry.room.participant(participant.id) !== participant) continue;
+      return { name, url: entry.room.url, projectId: entry.projectId, keyId: entry.keyId };
+    }
+    return undefined;
+  }
+
+  /** A key was revoked: the connections its tokens opened close (1008; clients do not retry). */
+  #keyRevoked(keyId: string): void {
+    for (const participant of this.#byKey.get(keyId) ?? []) {
+      participant.close(1008, "the API key that signed this token was revoked");
+    }
+  }
+
+  /** A room was disabled or deleted: its session ends now. */
+  #roomClosed(room: string, reason: string): void {
+    const entry = this.#rooms.get(room);
+    if (!entry) return;
+    for (const participant of [...entry.room.participants()]) participant.close(1008, reason);
+  }
+
+  #acquire(
+    name: string,
+    base: string,
+    projectId: string,
+    keyId: string,
+    counts: boolean,
+  ): RoomEntry {
     let entry = this.#rooms.get(name);
     if (!entry) {
       const room = new Room({
@@ -429,10 +704,13 @@ export class RoomServer {
         toolkits: this.#toolkits,
         openFileStore: () => this.#files(name),
       });
-      entry = { room, refs: 0 };
+      entry = { room, refs: 0, projectId, keyId, services: new Set() };
       this.#rooms.set(name, entry);
+      const url = room.url;
+      this.#emit(projectId, "room.started", { room_name: name, room_url: url });
+      this.#calls.roomStarted({ name, url, projectId, keyId });
     }
-    entry.refs++;
+    if (counts) entry.refs++;
     return entry;
   }
 
@@ -466,9 +744,14 @@ export class RoomServer {
     return this.#download;
   }
 
-  #release(name: string, entry: RoomEntry): void {
-    if (--entry.refs > 0) return;
-    if (this.#rooms.get(name) === entry) this.#rooms.delete(name);
+  #release(name: string, entry: RoomEntry, counts: boolean): void {
+    if (counts) entry.refs--;
+    if (entry.refs > 0 || this.#rooms.get(name) !== entry) return;
+    this.#rooms.delete(name);
+    // The room's own services leave with it (a normal close: they do not reconnect).
+    for (const service of entry.services) service.close(1000, "the room ended");
+    this.#calls.roomEnded(name);
+    this.#emit(entry.projectId, "room.ended", { room_name: name });
     const closing = entry.room.close();
     this.#roomClosing.add(closing);
     closing.then(() => this.#roomClosing.delete(closing));
@@ -508,6 +791,7 @@ export class RoomServer {
     clearTimeout(timer);
     // Peers that did not finish the closing handshake in time are cut off.
     for (const socket of this.#sockets.keys()) socket.terminate();
+    for (const socket of this.#denoSockets) socket.terminate();
     await this.#front?.close();
     this.#inbound.close();
     // Rooms whose sockets did not close in time still end now.
@@ -522,6 +806,13 @@ export class RoomServer {
     await Promise.all(this.#roomClosing);
     // The document workers the rooms handed back for the next room.
     stopIdleDocumentWorkers();
+    await this.#closeStores();
+  }
+
+  /** Closes the webhook outbox (what is pending stays for the next run) and the admin records. */
+  async #closeStores(): Promise<void> {
+    await this.#outbox.close();
+    this.#admin.close();
   }
 }
 

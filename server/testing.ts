@@ -2,6 +2,9 @@
  * A real room server for integration tests: listens on 127.0.0.1 on a free port, trusts one
  * freshly generated API key, keeps its data in a temporary folder, and mints tokens.
  *
+ * `MESHAGENT_TEST_FRONT=deno` runs every test server on the `Deno.serve` front instead of the
+ * default `node:http` + `ws` one (`MESHAGENT_TEST_FRONT=node deno task test` is the default).
+ *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -15,7 +18,7 @@
  * @module
  */
 import { ApiScope, generateApiKey, ParticipantToken, RoomClient } from "@meshagent/api";
-import { RoomServer, type RoomServerOptions } from "./room_server.ts";
+import { RoomServer, type RoomServerFront, type RoomServerOptions } from "./room_server.ts";
 
 /** Options of {@linkcode TestServer.token}. */
 export interface TestTokenOptions {
@@ -65,6 +68,8 @@ export interface TestServer {
   restart(): Promise<void>;
   /** Stops the server and removes the data folder if it made it. */
   close(): Promise<void>;
+  /** `await using server = await startTestServer()` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /** Options of {@linkcode TestServer.connect}: the token's and the client's. */
@@ -83,6 +88,21 @@ export interface TestServerOptions {
   maxMessageSize?: number;
   /** Any other options of the {@linkcode RoomServer} (limits, stores, toolkits). */
   server?: Partial<Omit<RoomServerOptions, "dataDir" | "keys" | "hostname" | "port">>;
+}
+
+/** The front test servers use: `MESHAGENT_TEST_FRONT` (`node` or `deno`), else the default. */
+function testFront(): RoomServerFront | undefined {
+  let value: string | undefined;
+  try {
+    value = Deno.env.get("MESHAGENT_TEST_FRONT");
+  } catch {
+    return undefined; // no env permission: the default
+  }
+  if (value === undefined || value === "") return undefined;
+  if (value !== "node" && value !== "deno") {
+    throw new Error(`MESHAGENT_TEST_FRONT must be node or deno, got ${JSON.stringify(value)}`);
+  }
+  return value;
 }
 
 /**
@@ -108,6 +128,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "meshagent-test-" });
   const start = (port: number) =>
     RoomServer.listen({
+      front: testFront(),
       ...options.server,
       hostname: "127.0.0.1",
       port,
@@ -162,6 +183,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       await server.shutdown();
       if (ownDir) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
     },
+    [Symbol.asyncDispose]: () => testServer.close(),
   };
   return testServer;
 }
