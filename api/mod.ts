@@ -76,3 +76,7 @@ export * from "./service_host.ts";
 export * from "./services_client.ts";
 export * from "./admin_routes.ts";
 export * from "./meshagent_client.ts";
+export * from "./stream_controller.ts";
+export * from "./deploy_schema.ts";
+export * from "./official_names.ts";
+export * from "./grant_aliases.ts";

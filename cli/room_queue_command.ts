@@ -35,7 +35,7 @@ export interface QueueSendCommandOptions extends RoomConnectionOptions {
  * const out = { out: (l: string) => lines.push(l), err: () => {} };
  * await queueSendCommand({ ...flags, json: '{"job":1}' }, out);
  * await queueReceiveCommand({ ...flags }, out);
- * assert(lines[0] === '{"job":1}');
+ * assert.deepEqual(JSON.parse(lines[0]), { job: 1 });
  * await server.shutdown();
  * await Deno.remove(dataDir, { recursive: true });
  * ```

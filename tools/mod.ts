@@ -41,3 +41,4 @@ export * from "./storage_toolkit_options.ts";
 export * from "./storage_toolkit.ts";
 export * from "./document_authoring_toolkit.ts";
 export * from "./document_type_authoring_toolkit.ts";
+export * from "./official_names.ts";
