@@ -126,7 +126,8 @@ export const AGENT_MESSAGE_TYPES: Readonly<Record<string, AgentMessageSpec>> = {
   "image_generation.completed": event("llm", ["turn_id", "item_id"]),
   "image_generation.failed": event("llm", ["turn_id", "item_id"]),
   "audio_generation.started": event("llm", ["turn_id", "item_id"]),
-  "audio_generation.delta": event("llm", ["turn_id", "item_id"]),
+  // [impl] Audio bytes are not kept in the thread (its transcript is, as text_content).
+  "audio_generation.delta": event("llm", ["turn_id", "item_id"], false),
   "audio_generation.ended": event("llm", ["turn_id", "item_id"]),
   "audio_transcription.started": event("llm", ["item_id"]),
   "audio_transcription.delta": event("llm", ["item_id"]),

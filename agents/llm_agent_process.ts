@@ -17,6 +17,7 @@ import type {
 import type { ChannelMessage, ChannelParticipant } from "./channel.ts";
 import { type AgentEvent, type LLMAdapter, LLMError, type LLMToolChoice } from "./llm_adapter.ts";
 import type { ThreadStorage } from "./thread_storage.ts";
+import { supportsRealtimeAudio } from "./realtime_audio.ts";
 
 /** What a process needs from its supervisor. */
 export interface AgentProcessHost {
@@ -115,6 +116,8 @@ export class LLMAgentProcess {
   #model: string | null = null;
   #lastUsed = Date.now();
   #stopped = false;
+  /** Realtime audio chunks, appended in order. */
+  #audio: Promise<void> = Promise.resolve();
 
   /**
    * Creates the value.
@@ -175,6 +178,22 @@ export class LLMAgentProcess {
         return this.#steer(message);
       case "turn.interrupt":
         return this.#interrupt(message);
+      case "realtime_audio.chunk":
+        return this.#audioChunk(message);
+      case "realtime_audio.commit":
+        // The spoken input ends: it is the input of a turn.
+        return this.#start({
+          ...message,
+          data: {
+            ...message.data,
+            type: "meshagent.agent.turn.start",
+            content: [],
+            realtime_audio: true,
+            ...(message.data.output_modalities === undefined
+              ? { output_modalities: ["audio"] }
+              : {}),
+          },
+        });
       case "tool_call.approve":
       case "tool_call.reject": {
         const approvals = this.#active?.turnId === message.data.turn_id
@@ -283,6 +302,43 @@ export class LLMAgentProcess {
       });
     }
     this.#schedule();
+  }
+
+  /** A chunk of spoken input: buffered in the thread's realtime session, in arrival order. */
+  #audioChunk({ data, sender, attachment }: ChannelMessage): void {
+    const adapter = this.#host.adapters.get(this.#provider);
+    if (!adapter || !supportsRealtimeAudio(adapter)) {
+      this.#emit("thread.event", {
+        event: {
+          id: `realtime_audio:${this.threadId}`,
+          kind: "realtime_audio",
+          state: "failed",
+          headline: "This agent does not take spoken input",
+          details: `the provider ${this.#provider} has no realtime audio; pick a realtime model`,
+        },
+      });
+      return;
+    }
+    const bytes = attachment ??
+      (typeof data.data === "string" && data.data !== ""
+        ? Uint8Array.from(atob(data.data), (c) => c.charCodeAt(0))
+        : null);
+    if (!bytes || bytes.length === 0) return;
+    const turn: TurnRequest = {
+      threadId: this.threadId,
+      turnId: "realtime",
+      message: data,
+      sender,
+      provider: this.#provider,
+      model: this.model.model,
+    };
+    this.#audio = this.#audio.then(async () => {
+      const context = await this.#context(turn);
+      await adapter.appendRealtimeAudio(context, bytes, {
+        format: isObject(data.format) ? data.format as { type: string } : undefined,
+        model: turn.model,
+      });
+    }).catch((e) => console.error(`agent thread ${this.threadId}: realtime audio:`, e));
   }
 
   #steer({ data, sender }: ChannelMessage): void {
@@ -417,13 +473,25 @@ export class LLMAgentProcess {
         ? [turn.message.instructions]
         : [];
       if (instructions.length > 0) context.appendRules(instructions);
-      context.append({
-        kind: "user",
-        text: contentText(turn.message.content),
-        attachments: await this.#attachments(turn.message.content),
-        senderName: turn.sender.name,
-        turnId,
-      });
+      if (turn.message.realtime_audio === true) {
+        // Spoken input: the buffered audio is the user's message (its transcript comes as events).
+        await this.#audio;
+        if (!supportsRealtimeAudio(adapter)) {
+          throw new LLMError(
+            `the provider ${turn.provider} takes no spoken input`,
+            "unsupported_modality",
+          );
+        }
+        await adapter.commitRealtimeAudio(context);
+      } else {
+        context.append({
+          kind: "user",
+          text: contentText(turn.message.content),
+          attachments: await this.#attachments(turn.message.content),
+          senderName: turn.sender.name,
+          turnId,
+        });
+      }
       const toolkits = await this.#host.toolkits(turn);
       const clientToolkits = this.#clientToolkits(turn);
       let status = "";
@@ -569,6 +637,11 @@ export class LLMAgentProcess {
     }
     if (this.#active) this.#abort(this.#active, "ended: the agent stopped");
     await this.#running;
+    await this.#audio;
+    const adapter = this.#host.adapters.get(this.#provider);
+    if (this.#session && adapter && supportsRealtimeAudio(adapter)) {
+      await adapter.closeRealtimeSession(this.#session).catch(() => {});
+    }
     await this.#storage.close();
   }
 }

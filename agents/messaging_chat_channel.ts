@@ -186,10 +186,13 @@ export class MessagingChatChannel extends Channel {
 
   #send(to: string, message: AgentMessage): void {
     if (to === this.#room.localParticipant?.id) return;
+    // Audio bytes (`audio_generation.delta`) travel as the attachment, `data` blanked in the JSON.
+    const attachment = message.data instanceof Uint8Array ? message.data : undefined;
     this.#room.messaging.sendMessage({
       to,
       type: AGENT_MESSAGE_ROOM_TYPE,
-      message: message as unknown as JsonObject,
+      message: (attachment ? { ...message, data: "" } : message) as unknown as JsonObject,
+      ...(attachment ? { attachment } : {}),
     }).catch(() => {
       // Gone: stop sending it this thread's events.
       for (const set of this.#open.values()) set.delete(to);

@@ -98,8 +98,12 @@ export class MessagingChatClient {
       if (message.type !== AGENT_MESSAGE_ROOM_TYPE) return;
       const agent = this.#agent();
       if (agent && message.fromParticipantId !== agent.id) return;
+      // Audio bytes (`audio_generation.delta`) come as the attachment: they become `data`.
+      const data = message.attachment && message.attachment.length > 0
+        ? { ...message.message, data: message.attachment }
+        : message.message;
       for (const listener of [...this.#listeners]) {
-        listener(message.message as unknown as AgentMessage);
+        listener(data as unknown as AgentMessage);
       }
     });
   }
@@ -145,9 +149,14 @@ export class MessagingChatClient {
    *
    * @param kind The short type.
    * @param fields Its fields.
+   * @param attachment Bytes sent beside the JSON (`realtime_audio.chunk` audio).
    * @returns The message sent.
    */
-  async send(kind: string, fields: Record<string, unknown> = {}): Promise<AgentMessage> {
+  async send(
+    kind: string,
+    fields: Record<string, unknown> = {},
+    attachment?: Uint8Array,
+  ): Promise<AgentMessage> {
     const agent = this.#agent();
     if (!agent) throw new ChatClientError(`${this.#agentName} left the room`, "agent_not_found");
     const message = agentMessage(kind, fields);
@@ -155,6 +164,7 @@ export class MessagingChatClient {
       to: agent,
       type: AGENT_MESSAGE_ROOM_TYPE,
       message: message as unknown as JsonObject,
+      ...(attachment ? { attachment } : {}),
     });
     return message;
   }

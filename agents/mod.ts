@@ -29,6 +29,7 @@ export * from "./tool_response_adapter.ts";
 export * from "./llm_adapter.ts";
 export * from "./llm_adapter_base.ts";
 export * from "./native_tool.ts";
+export * from "./realtime_audio.ts";
 export * from "./agent_event_reader.ts";
 export * from "./scripted_llm_adapter.ts";
 export * from "./thread_storage.ts";

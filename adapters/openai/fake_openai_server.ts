@@ -1,4 +1,12 @@
 import type { JsonObject } from "@meshagent/api";
+import {
+  type FakeRealtimeOptions,
+  type FakeRealtimeReply,
+  type FakeRealtimeSession,
+  serveRealtime,
+} from "./_fake_realtime.ts";
+
+export type { FakeRealtimeOptions, FakeRealtimeReply, FakeRealtimeSession };
 
 /** A tool call a scripted reply makes. */
 export interface FakeOpenAIToolCall {
@@ -136,6 +144,8 @@ export interface FakeOpenAIServerOptions {
    * true). False answers every `previous_response_id` with `previous_response_not_found`.
    */
   rememberResponses?: boolean;
+  /** The Realtime API on `GET /v1/realtime?model=…` (websocket): transcripts and spoken replies. */
+  realtime?: FakeRealtimeOptions;
 }
 
 const encoder = new TextEncoder();
@@ -469,6 +479,8 @@ function errorBody(reply: FakeOpenAIErrorReply["error"]): JsonObject {
 export class FakeOpenAIServer {
   /** Every request received, in order. */
   readonly requests: FakeOpenAIRequest[] = [];
+  /** The Realtime API sessions, in the order they connected. */
+  readonly realtimeSessions: FakeRealtimeSession[] = [];
   readonly #server: Deno.HttpServer<Deno.NetAddr>;
   readonly #options: FakeOpenAIServerOptions;
   readonly #closing = new AbortController();
@@ -476,6 +488,7 @@ export class FakeOpenAIServer {
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   #script: FakeOpenAIScript;
   #responses = 0;
+  #realtimeReplies = 0;
   #connections = 0;
 
   private constructor(options: FakeOpenAIServerOptions) {
@@ -646,6 +659,9 @@ export class FakeOpenAIServer {
     }
     if (path === "/v1/responses" && http.headers.get("upgrade")?.toLowerCase() === "websocket") {
       return this.#upgrade(http);
+    }
+    if (path === "/v1/realtime" && http.headers.get("upgrade")?.toLowerCase() === "websocket") {
+      return this.#realtime(http, url);
     }
     const api = path === "/v1/responses"
       ? "responses"
@@ -884,6 +900,26 @@ export class FakeOpenAIServer {
         if (this.#options.rememberResponses !== false) lastResponse = id;
       }).catch(() => {});
     };
+    return response;
+  }
+
+  #realtime(http: Request, url: URL): Response {
+    const session: FakeRealtimeSession = {
+      model: url.searchParams.get("model") ?? "",
+      headers: Object.fromEntries(http.headers),
+      events: [],
+      commits: [],
+    };
+    const { socket, response } = Deno.upgradeWebSocket(http);
+    this.realtimeSessions.push(session);
+    this.#sockets.add(socket);
+    socket.addEventListener("close", () => this.#sockets.delete(socket));
+    const options = this.#options.realtime ?? {};
+    const replies = options.replies;
+    serveRealtime(socket, session, options, () => {
+      if (typeof replies === "function") return replies(session);
+      return replies?.[this.#realtimeReplies++];
+    });
     return response;
   }
 

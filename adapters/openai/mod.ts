@@ -5,6 +5,8 @@
  *   websocket mode), toolkits as `namespace` tools, reasoning summaries and encrypted reasoning.
  * - {@linkcode OpenAICompletionsAdapter}: the Chat Completions API, for OpenAI and any
  *   OpenAI-compatible server (Ollama, vLLM, llama.cpp).
+ * - {@linkcode OpenAIRealtimeAdapter}: speech to speech on the Realtime API (spoken input from
+ *   `realtime_audio.*` messages; transcripts and audio out).
  *
  * Both run the shared tool loop of `@meshagent/agents` (`LLMAdapterBase`: tools, retries with
  * backoff on 408/409/429/≥500, approvals, steering, interrupts) and rebuild the provider request
@@ -47,3 +49,4 @@
 export * from "./openai_client_options.ts";
 export * from "./openai_responses_adapter.ts";
 export * from "./openai_completions_adapter.ts";
+export * from "./openai_realtime_adapter.ts";
