@@ -258,7 +258,9 @@ export class Meshagent {
       .replace(/\/+$/, "");
     this.#apiKey = options.apiKey ?? readEnv("MESHAGENT_API_KEY");
     this.#timeout = options.timeout ?? 30_000;
-    this.#fetch = options.fetch ?? fetch;
+    // Called as a plain function: a browser's fetch throws "Illegal invocation" when called as a
+    // method of another object (this.#fetch(...)).
+    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
   }
 
   /**

@@ -1,4 +1,5 @@
 import { RoomServer, type RoomServerInboundOptions, SERVER_VERSION } from "@meshagent/server";
+import { serveConsole } from "@meshagent/console";
 import { loadServerCredentials, type ServerCredentials } from "./server_credentials.ts";
 import type { Output } from "./output.ts";
 
@@ -89,6 +90,7 @@ export async function startServerCommand(
     front: options.front,
     webhookSecret: options.webhookSecret ?? Deno.env.get("MESHAGENT_WEBHOOK_SECRET"),
     webhooks: (options.webhook ?? []).map((url) => ({ url })),
+    routes: [serveConsole],
   });
   const url = server.url;
   const where = {
@@ -108,6 +110,7 @@ export async function startServerCommand(
     output.out(JSON.stringify({
       url,
       rooms_url: `${url.replace(/^http/, "ws")}/rooms/<room>`,
+      console_url: `${url}/console`,
       data_dir: dataDir,
       credentials: where,
       env,
@@ -118,6 +121,7 @@ export async function startServerCommand(
   const lines = [
     `MeshAgent room server ${SERVER_VERSION} listening on ${url}`,
     `  rooms:       ${url.replace(/^http/, "ws")}/rooms/<room>`,
+    `  console:     ${url}/console  (open it in a browser; log in with the API key below)`,
     `  data folder: ${dataDir}`,
     `  credentials: ${where}`,
     "Press Ctrl-C to stop.",

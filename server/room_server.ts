@@ -44,6 +44,12 @@ export const SERVER_VERSION = "0.1.0";
 /** The default data bytes per outgoing packet of the server (see `RoomServerOptions.packetSize`). */
 export const DEFAULT_PACKET_SIZE = 64 * 1024;
 
+/**
+ * An extra HTTP route of a {@linkcode RoomServer}: a response, or `undefined` when the request is
+ * not for it.
+ */
+export type RoomServerRoute = (request: Request) => Promise<Response | undefined>;
+
 /** Options of a {@linkcode RoomServer}. */
 export interface RoomServerOptions {
   /** The address to listen on (default `127.0.0.1`). */
@@ -88,6 +94,11 @@ export interface RoomServerOptions {
   queueStore?: QueueStoreFactory;
   /** Extra built-in toolkits, added after messaging, queues and developer. */
   toolkits?: readonly RoomToolkitFactory[];
+  /**
+   * More HTTP routes (the web console's pages, for one), tried in order before the rooms' and
+   * after `GET /` and the admin API: each answers a request or returns `undefined` to pass it on.
+   */
+  routes?: readonly RoomServerRoute[];
   /**
    * Opens the file store of a room (default: {@linkcode LocalFileStore} under
    * `<dataDir>/rooms/<room>/files/`). Called once per room per server process; the store is then
@@ -287,6 +298,7 @@ export class RoomServer {
   readonly #toolCallTimeoutMs: number;
   readonly #publicUrl?: string;
   readonly #toolkits: readonly RoomToolkitFactory[];
+  readonly #routes: readonly RoomServerRoute[];
   readonly #fileStore: (room: string) => Promise<FileStore>;
   /** One file store per room name for the server's lifetime (shared by sessions and downloads). */
   readonly #fileStores = new Map<string, Promise<FileStore>>();
@@ -381,6 +393,7 @@ export class RoomServer {
 
   private constructor(options: RoomServerOptions) {
     this.#dataDir = options.dataDir;
+    this.#routes = options.routes ?? [];
     this.#webhookSecret = options.webhookSecret ?? "";
     this.#webhooks = options.webhooks ?? [];
     this.#maxMessageSize = options.maxMessageSize ?? 16 * 1024 * 1024;
@@ -495,6 +508,10 @@ export class RoomServer {
       return Response.json({ name: SERVER_NAME, version: SERVER_VERSION });
     }
     if (this.#admin.handles(path)) return await this.#admin.handle(request);
+    for (const route of this.#routes) {
+      const answer = await route(request);
+      if (answer) return answer;
+    }
     if (!path.startsWith("/rooms/")) return text(404, "not found");
     if (path.endsWith("/storage/download")) {
       const { handle } = await this.#downloads();

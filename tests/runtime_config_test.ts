@@ -15,6 +15,8 @@ const TEST_ONLY: Readonly<Record<string, string>> = {
   "@hocuspocus/provider": "bench/sync_load.ts",
   "smtp-server": "the SMTP sink of the mail channel tests (agents/testdata)",
   "@types/smtp-server": "the SMTP sink's types",
+  preact: "bundled into console/web/console.js by `deno task console-bundle`, not run by Deno",
+  htm: "bundled into console/web/console.js by `deno task console-bundle`, not run by Deno",
 };
 
 interface Lock {

@@ -1,0 +1,77 @@
+/// <reference lib="dom" />
+// Browser-only: a document from the room's sync service as a live tree — edits by anyone appear
+// as they are made.
+import { useEffect, useState } from "preact/hooks";
+import type { Element, MeshDocument, RoomClient } from "@meshagent/api";
+import { html, messageOf } from "./_html.ts";
+
+function Node(props: { element: Element }): unknown {
+  const el = props.element;
+  if (el.isText) return html`<li role="treeitem" class="text-node">"${el.text}"</li>`;
+  const attributes = Object.entries(el.attributes).filter(([k]) => k !== "$id");
+  return html`<li role="treeitem" aria-expanded="true">
+    <code class="tag">${`<${el.tagName}>`}</code>
+    ${
+    attributes.map(([k, v]) =>
+      html`
+        <span
+          class="attr"><span class="attr-name">${k}</span>=<span class="attr-value">${JSON
+            .stringify(v)}</span></span>
+      `
+    )
+  }
+    ${
+    el.children.length > 0 && html`<ul role="group">
+      ${el.children.map((c, i) => html`<${Node} key=${c.id ?? i} element=${c} />`)}
+    </ul>`
+  }
+  </li>`;
+}
+
+/** One open document, redrawn on every change. */
+function DocumentTree(props: { room: RoomClient; path: string }): unknown {
+  const { room, path } = props;
+  const [doc, setDoc] = useState<MeshDocument | null>(null);
+  const [, setVersion] = useState(0);
+  const [error, setError] = useState("");
+  useEffect(() => {
+    let off = () => {};
+    let stopped = false;
+    room.sync.open(path, { create: false }).then((d) => {
+      if (stopped) return room.sync.close(path).catch(() => {});
+      off = d.on("changed", () => setVersion((v) => v + 1));
+      setDoc(d);
+    }, (e) => setError(messageOf(e)));
+    return () => {
+      stopped = true;
+      off();
+      room.sync.close(path).catch(() => {});
+    };
+  }, [room, path]);
+  if (error) return html`<p class="error" role="alert">${error}</p>`;
+  if (!doc) return html`<p role="status">Opening ${path}…</p>`;
+  return html`
+    <ul role="tree" class="doc-tree" aria-label=${`document ${path}`} aria-live="polite">
+      <${Node} element=${doc.root} />
+    </ul>
+  `;
+}
+
+/** The documents tab: open a document by its path and follow it. */
+export function DocumentsView(props: { room: RoomClient }): unknown {
+  const [path, setPath] = useState("");
+  const [open, setOpen] = useState("");
+  return html`<section aria-labelledby="docs-title">
+    <h2 id="docs-title">Documents</h2>
+    <form class="inline" onSubmit=${(e: Event) => {
+    e.preventDefault();
+    setOpen(path.trim());
+  }}>
+      <label for="doc-path">Document path</label>
+      <input id="doc-path" value=${path} placeholder="notes.document" required
+        onInput=${(e: Event) => setPath((e.target as HTMLInputElement).value)} />
+      <button type="submit">Open</button>
+    </form>
+    ${open && html`<${DocumentTree} key=${open} room=${props.room} path=${open} />`}
+  </section>`;
+}
