@@ -28,14 +28,21 @@ class DenoSocket implements FrontSocket {
   onclose: ((event: { code: number; reason: string }) => void) | null = null;
   onerror: ((event: Event) => void) | null = null;
 
-  constructor(ws: WebSocket, gone?: (socket: DenoSocket) => void) {
+  constructor(ws: WebSocket, gone?: (socket: DenoSocket) => void, maxFrameSize = Infinity) {
     this.#ws = ws;
     ws.binaryType = "arraybuffer";
     ws.onopen = (e) => this.onopen?.(e);
     ws.onmessage = (e: MessageEvent) => {
       this.#framesReceived++;
       // [impl] Text frames are not part of the protocol (§1.4): dropped here.
-      if (e.data instanceof ArrayBuffer) this.onmessage?.({ data: new Uint8Array(e.data) });
+      if (!(e.data instanceof ArrayBuffer)) return;
+      // Deno reads frames up to 64 MiB: a frame over the front's limit is refused here, as npm
+      // `ws`'s maxPayload does on the node front (1009, the other sockets untouched).
+      if (e.data.byteLength > maxFrameSize) {
+        this.close(1009, `frame too big: the limit is ${maxFrameSize} bytes`);
+        return;
+      }
+      this.onmessage?.({ data: new Uint8Array(e.data) });
     };
     ws.onclose = (e) => {
       gone?.(this);
@@ -79,16 +86,21 @@ class DenoSocket implements FrontSocket {
  *
  * @param pingInterval Seconds between pings (0: none).
  * @param open Where to keep the sockets that are open (each leaves it when it closes).
+ * @param maxFrameSize The largest incoming frame in bytes; a bigger one closes with 1009.
  * @returns The context to pass to the room server's handler.
  */
-export function denoFrontContext(pingInterval: number, open?: Set<FrontSocket>): HttpFrontContext {
+export function denoFrontContext(
+  pingInterval: number,
+  open?: Set<FrontSocket>,
+  maxFrameSize?: number,
+): HttpFrontContext {
   return {
     upgradeWebSocket(request, options) {
       const { socket, response } = Deno.upgradeWebSocket(request, {
         protocol: options?.protocol,
         idleTimeout: pingInterval,
       });
-      const wrapped = new DenoSocket(socket, (s) => open?.delete(s));
+      const wrapped = new DenoSocket(socket, (s) => open?.delete(s), maxFrameSize);
       open?.add(wrapped);
       return { socket: wrapped, response };
     },
@@ -138,7 +150,7 @@ export function denoHandler(
  */
 export function listenDenoFront(options: HttpFrontOptions): Promise<HttpFront> {
   const sockets = new Set<FrontSocket>();
-  const context = denoFrontContext(options.pingInterval, sockets);
+  const context = denoFrontContext(options.pingInterval, sockets, options.maxFrameSize);
   // Deno.serve binds at once (and throws when it cannot).
   const server = Deno.serve({
     hostname: options.hostname,

@@ -1,5 +1,7 @@
 // The room server's node:http + ws front: HTTP edge cases, handshakes that do not complete,
-// keep-alive pings and listen errors, each through a real server on loopback.
+// keep-alive pings and listen errors, each through a real server on loopback. Every server here
+// runs the node front, whatever MESHAGENT_TEST_FRONT says: these limits are that front's own
+// (on the Deno.serve front Deno answers an oversized head itself, with a bare 400).
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import {
@@ -15,7 +17,12 @@ import {
 import { WebSocket as WS } from "ws";
 import { handshake, TestClient } from "./_test_helpers.ts";
 import { RoomServer, type RoomServerOptions } from "./room_server.ts";
-import { startTestServer } from "./testing.ts";
+import { startTestServer as startAnyTestServer, type TestServerOptions } from "./testing.ts";
+
+/** A test server on the node front. */
+function startTestServer(options: TestServerOptions = {}) {
+  return startAnyTestServer({ ...options, server: { ...options.server, front: "node" } });
+}
 
 // deno-lint-ignore no-explicit-any
 const mesh: any = createRequire(import.meta.url)("@meshagent/meshagent");

@@ -384,7 +384,7 @@ export class RoomServer {
   readonly fetch = (request: Request): Promise<Response> => {
     this.#denoFetch ??= denoHandler(
       (r, context) => this.#handle(r, context),
-      denoFrontContext(this.#pingInterval, this.#denoSockets),
+      denoFrontContext(this.#pingInterval, this.#denoSockets, this.#maxMessageSize + 1024),
     );
     return this.#denoFetch(request);
   };
