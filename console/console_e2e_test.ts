@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 // The console end to end, in headless Chromium (puppeteer-core, Debian's /usr/bin/chromium): a
 // real room server serving /console, a person logging in with the API key, other participants
 // and an LLM agent on the local fake OpenAI API. The assertions read the page's text; each step
@@ -6,7 +5,7 @@
 import assert from "node:assert/strict";
 import puppeteer from "puppeteer-core";
 import { MeshSchema, type RoomClient } from "@meshagent/api";
-import { FunctionTool, Toolkit } from "@meshagent/tools";
+import { FunctionTool, startHostedToolkit, Toolkit } from "@meshagent/tools";
 import { LLMAgent } from "@meshagent/agents";
 import { OpenAIResponsesAdapter } from "@meshagent/adapters/openai";
 import { type FakeOpenAIRequest, FakeOpenAIServer } from "@meshagent/adapters/openai/testing";
@@ -146,6 +145,7 @@ Deno.test("console: a wrong key is refused in words; the right one lists rooms",
     const bob = await server.connect("lobby", "bob");
     try {
       await seeText(page, "lobby");
+      await seeText(page, "1", "[data-room-participants=lobby]");
       await shot("rooms");
     } finally {
       await bob.dispose();
@@ -226,6 +226,34 @@ Deno.test("console: participants live, chat with a tool call, files, a live docu
       await seeText(page, '"changed by alice"', ".doc-tree");
       await seeText(page, "<para>", ".doc-tree");
       await shot("document");
+
+      // Queues: sizes, send, take one.
+      await alice.queues.send("jobs", { id: 7 }, { create: true });
+      await clickText(page, "[role=tab]", "Queues");
+      await seeText(page, "jobs\t1", "table");
+      await page.type("#queue-name", "jobs");
+      await page.$eval("#queue-message", (e) => (e as HTMLInputElement).value = "");
+      await page.type("#queue-message", '{"id":8}');
+      await clickText(page, "button", "Send");
+      await seeText(page, "jobs\t2", "table");
+      await clickText(page, "button", "Take one");
+      await seeText(page, 'jobs: {"id":7}');
+      await shot("queues");
+
+      // Toolkits: a toolkit alice hosts is listed; its form calls it.
+      const hosted = await startHostedToolkit(alice, math, { public: true });
+      try {
+        await clickText(page, "[role=tab]", "Toolkits");
+        await clickText(page, "button", "Refresh");
+        await clickText(page, "button", "math.add");
+        await page.type("#arg-math-add-a", "20");
+        await page.type("#arg-math-add-b", "22");
+        await clickText(page, "button", "Call add");
+        await seeText(page, '"sum": 42', ".call-result");
+        await shot("toolkits");
+      } finally {
+        await hosted.stop();
+      }
 
       // The server goes away and comes back: the console says so, then recovers.
       const dropped = seeText(page, "reconnecting", "#connection-state");

@@ -33,6 +33,8 @@ export interface AdminApiOptions {
   version: string;
   /** The names of the rooms running now (a listed room says whether it is `active`). */
   liveRooms?: () => Iterable<string>;
+  /** How many participants a running room has now (a listed room says `participant_count`). */
+  participantCount?: (room: string) => number | undefined;
   /** Called once an API key was revoked (its connections should close). */
   onKeyRevoked?: (keyId: string) => void;
   /** Called once a room was disabled or deleted (its session should end). */
@@ -1103,9 +1105,15 @@ export class AdminApi {
       },
       listRooms: (c) => {
         const live = new Set(this.#options.liveRooms?.() ?? []);
-        // [impl] `active`: whether someone is in the room now (not in the spec's Room).
+        // [impl] `active`: whether someone is in the room now, and `participant_count`: how many
+        // (neither in the spec's Room; the web console shows them).
+        const count = this.#options.participantCount ?? (() => undefined);
         const rooms = list("room", c.params.project_id)
-          .map((room) => ({ ...room, active: live.has(String(room.name)) }));
+          .map((room) => ({
+            ...room,
+            active: live.has(String(room.name)),
+            participant_count: count(String(room.name)) ?? 0,
+          }));
         const page = this.#page(rooms, c.query);
         return { rooms: page.items, total: rooms.length, continuation_token: page.next };
       },

@@ -448,6 +448,7 @@ export class RoomServer {
       version: SERVER_VERSION,
       roomUrl: (request, room) => `${this.#base(request)}/rooms/${room}`,
       liveRooms: () => this.#rooms.keys(),
+      participantCount: (room) => this.#rooms.get(room)?.room.size,
       onKeyRevoked: (keyId) => this.#keyRevoked(keyId),
       onRoomClosed: (room, reason) => this.#roomClosed(room, reason),
     });

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 // Browser-only: the console's top level — log in, pick a room, use it.
 import { useEffect, useState } from "preact/hooks";
 import type { RoomClient } from "@meshagent/api";

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 // Browser-only: chat with an agent over the agent-message protocol (MessagingChatClient): pick an
 // agent, pick or start a thread, send, watch the answer stream in with its tool calls, interrupt.
 import { useEffect, useRef, useState } from "preact/hooks";
@@ -13,7 +12,10 @@ function agents(room: RoomClient): RemoteParticipant[] {
   );
 }
 
-function Item(props: { item: TranscriptItem }): unknown {
+function Item(props: {
+  item: TranscriptItem;
+  onDecide: (item: Extract<TranscriptItem, { kind: "tool" }>, approve: boolean) => void;
+}): unknown {
   const item = props.item;
   switch (item.kind) {
     case "user":
@@ -33,8 +35,14 @@ function Item(props: { item: TranscriptItem }): unknown {
                     ${item.result === null && item.error === null ? " (running…)" : ""}
                     ${item.approval === "requested" ? " (waiting for approval)" : ""}</summary>
                   <div>arguments: <code class="tool-args">${item.arguments}</code></div>
-                  ${item.result !== null &&
-                    html`<div>result: <code class="tool-result">${item.result}</code></div>`}
+                  ${item.approval === "requested" && html`
+                    <div role="group" aria-label="approval">
+                      <button onClick=${() => props.onDecide(item, true)}>Approve</button>
+                      <button onClick=${() => props.onDecide(item, false)}>Reject</button>
+                    </div>
+                  `}
+          ${item.result !== null &&
+            html`<div>result: <code class="tool-result">${item.result}</code></div>`}
                   ${item.error !== null && html`<div class="error">error: ${item.error}</div>`}
                 </details>
         </li>
@@ -128,6 +136,13 @@ function AgentChat(props: { room: RoomClient; agent: string }): unknown {
       setTurn(null);
     }
   };
+  const decide = (item: Extract<TranscriptItem, { kind: "tool" }>, approve: boolean) => {
+    chat!.send(approve ? "tool_call.approve" : "tool_call.reject", {
+      thread_id: thread,
+      turn_id: item.turnId,
+      item_id: item.itemId,
+    }).catch((e) => setError(messageOf(e)));
+  };
   if (!chat) {
     return html`<p role="status">${error ? "" : `Connecting to ${agent}…`}</p>
       ${error && html`<p class="error" role="alert">${error}</p>`}`;
@@ -143,7 +158,7 @@ function AgentChat(props: { room: RoomClient; agent: string }): unknown {
       </nav>
       <div class="conversation">
           <ol class="transcript" aria-live="polite" aria-label="conversation">
-            ${items.map((item) => html`<${Item} key=${item.id} item=${item} />`)}
+            ${items.map((item) => html`<${Item} key=${item.id} item=${item} onDecide=${decide} />`)}
           </ol>
           ${error && html`<p class="error" role="alert">${error}</p>`}
           <form class="composer" onSubmit=${send}>

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 // Browser-only: a document from the room's sync service as a live tree — edits by anyone appear
 // as they are made.
 import { useEffect, useState } from "preact/hooks";

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 // Browser-only: the console's one templating helper, htm bound to Preact's `h` (no JSX, so no
 // build-time transform beyond bundling).
 import { h } from "preact";

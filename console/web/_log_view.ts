@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 // Browser-only: the room's developer log stream (room.developer.logs), newest last.
 import { useEffect, useState } from "preact/hooks";
 import type { RoomClient, RoomLogEvent } from "@meshagent/api";

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 // Browser-only: one room — its connection state, its participants (live) and the tabs.
 import { useEffect, useState } from "preact/hooks";
 import type { RemoteParticipant, RoomClient } from "@meshagent/api";
@@ -7,12 +6,16 @@ import { ChatView } from "./_chat_view.ts";
 import { StorageView } from "./_storage_view.ts";
 import { DocumentsView } from "./_documents_view.ts";
 import { LogView } from "./_log_view.ts";
+import { QueuesView } from "./_queues_view.ts";
+import { ToolkitsView } from "./_toolkits_view.ts";
 
 /** The tabs of a room, as data: id, label and view. */
 const TABS: readonly { id: string; label: string; view: (room: RoomClient) => unknown }[] = [
   { id: "chat", label: "Chat", view: (room) => html`<${ChatView} room=${room} />` },
   { id: "files", label: "Files", view: (room) => html`<${StorageView} room=${room} />` },
   { id: "documents", label: "Documents", view: (room) => html`<${DocumentsView} room=${room} />` },
+  { id: "queues", label: "Queues", view: (room) => html`<${QueuesView} room=${room} />` },
+  { id: "toolkits", label: "Toolkits", view: (room) => html`<${ToolkitsView} room=${room} />` },
   { id: "log", label: "Developer log", view: (room) => html`<${LogView} room=${room} />` },
 ];
 

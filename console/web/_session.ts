@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 // Browser-only: who the console is logged in as. An `ma-…` API key lists the project's rooms and
 // mints a participant token per room through the server's REST admin API; a participant token
 // joins its own room only.

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 // Browser-only: the room's storage — list a folder, go into folders, upload with progress, download,
 // and preview images, text and JSON.
 import { useEffect, useState } from "preact/hooks";

@@ -16,6 +16,7 @@ export type TranscriptItem =
     error: string | null;
     approval: "requested" | null;
     turnId: string;
+    itemId: string;
   }
   | { kind: "error"; id: string; text: string };
 
@@ -104,6 +105,7 @@ function tool(
         error: null,
         approval: null,
         turnId: str(m.turn_id),
+        itemId: str(m.item_id),
       };
     const next = { ...base, ...change(base, m) };
     return at >= 0 ? items.with(at, next) : [...items, next];

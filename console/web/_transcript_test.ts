@@ -39,6 +39,7 @@ Deno.test("a turn folds into what was said, the streamed answer and a tool call 
     error: null,
     approval: null,
     turnId: "u",
+    itemId: "c",
   });
   assert.equal((items[3] as { text: string }).text, "the sum is 5");
 });

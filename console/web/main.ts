@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 // Browser-only: the console's entry point, bundled into console.js by `deno task console-bundle`.
 import { render } from "preact";
 import { html } from "./_html.ts";
