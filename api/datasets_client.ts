@@ -13,6 +13,13 @@ import type { JsonObject } from "./packing.ts";
 import type { ToolCallRequest, ToolCallStream } from "./tool_call_streams.ts";
 
 const TOOLKIT = "dataset";
+
+/**
+ * [impl] The pulls a write stream asks the server to keep outstanding (`pull_window`; our
+ * server's extension, ignored by others): the next chunks travel while one is written. 3 keeps
+ * the chunks waiting on the server (≤ 16 MiB each) under its 64 MiB per-connection budget.
+ */
+const WRITE_PULL_WINDOW = 3;
 const NO_BYTES = new Uint8Array(0);
 /** Rows per chunk when rows are sent as plain objects (the official client's JSON default). */
 const DEFAULT_CHUNK_ROWS = 8192;
@@ -359,7 +366,7 @@ export class DatasetsClient {
     let sentAll = false;
     let failure: unknown;
     async function* input(): AsyncGenerator<Content> {
-      yield new BinaryContent(schema, start);
+      yield new BinaryContent(schema, { ...start, pull_window: WRITE_PULL_WINDOW });
       try {
         for await (const chunk of chunks) {
           if (chunk.numRows === 0) continue;

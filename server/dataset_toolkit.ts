@@ -452,6 +452,12 @@ async function startChunk(
   return parts;
 }
 
+/** The pulls a write stream keeps outstanding: the caller's `pull_window`, 1 to 8 (default 1). */
+function pullWindow(value: unknown): number {
+  if (typeof value !== "number" || !Number.isInteger(value)) return 1;
+  return Math.min(8, Math.max(1, value));
+}
+
 function pull(json: boolean): Content {
   return json ? new JsonContent({ kind: "pull" }) : new BinaryContent(NO_BYTES, { kind: "pull" });
 }
@@ -522,7 +528,11 @@ export function datasetToolkit(
     const writer = await WRITES[ctx.tool](open(), start.headers, start.data);
     return (async function* (): AsyncGenerator<Content> {
       try {
-        yield pull(start.json);
+        // [impl] A caller that names `pull_window` (our DatasetsClient) gets that many pulls up
+        // front (1–8): its next chunks travel while one is written. The official client takes
+        // one pull per chunk, so without the field a stream keeps exactly one outstanding.
+        const window = pullWindow(start.headers.pull_window);
+        for (let i = 0; i < window; i++) yield pull(start.json);
         while (true) {
           const next = await input.next();
           if (next.done) break;

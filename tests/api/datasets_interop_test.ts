@@ -262,7 +262,7 @@ Deno.test("interop: bad dataset input is refused with the protocol's code and ch
         { name: "id", type: "float64" },
         { name: "v", type: "vector[2]" },
       ]);
-      firstTaken(); // the server pulled again: it has the first chunk
+      firstTaken(); // the first chunk is on its way
       await new Promise(() => {}); // the source stalls; the connection goes
     };
     const cutInsert = cutter.datasets.insertStream({ table: "t", chunks: source() }).catch((e) =>
@@ -274,6 +274,37 @@ Deno.test("interop: bad dataset input is refused with the protocol's code and ch
     assert.equal(await ds.count({ table: "t" }), 2);
     // The room still works.
     assert.deepEqual(await ds.listTables(), ["t"]);
+  } finally {
+    await close(server, official, ours);
+  }
+});
+
+Deno.test("interop: our client's windowed inserts (3 pulls ahead) and the official client's (one pull per chunk) land whole and in order", async () => {
+  const server = await startTestServer();
+  const { official, ours } = await clients(server, "ds-window");
+  try {
+    const fields = [{ name: "id", type: "float64" as const }];
+    await ours.datasets.createTableWithSchema({ name: "t", schema: fields });
+    const chunk = (from: number) =>
+      ArrowTable.fromRows(Array.from({ length: 100 }, (_, i) => ({ id: from + i })), fields);
+    // Ours: 30 chunks through a window of 3 pulls.
+    await ours.datasets.insertStream({
+      table: "t",
+      chunks: (async function* () {
+        for (let c = 0; c < 30; c++) yield chunk(c * 100);
+      })(),
+    });
+    // The official client, one chunk per pull, on the same table.
+    const ds = official.datasets;
+    await ds.insert({
+      table: "t",
+      records: arrow.tableFromArrays({
+        id: Float64Array.from({ length: 100 }, (_, i) => 3000 + i),
+      }),
+    });
+    assert.equal(await ours.datasets.count({ table: "t" }), 3100);
+    const ids = (await ours.datasets.searchRows({ table: "t", limit: 5000 })).map((r) => r.id);
+    assert.deepEqual(ids, Array.from({ length: 3100 }, (_, i) => i));
   } finally {
     await close(server, official, ours);
   }
