@@ -1,5 +1,13 @@
 import type { JsonObject } from "@meshagent/api";
 import {
+  type FakeAudioError,
+  type FakeAudioOptions,
+  type FakeAudioRequest,
+  type FakeSpeechRequest,
+  type FakeTranscriptionRequest,
+  serveAudio,
+} from "./_fake_audio.ts";
+import {
   type FakeRealtimeOptions,
   type FakeRealtimeReply,
   type FakeRealtimeSession,
@@ -7,6 +15,13 @@ import {
 } from "./_fake_realtime.ts";
 
 export type { FakeRealtimeOptions, FakeRealtimeReply, FakeRealtimeSession };
+export type {
+  FakeAudioError,
+  FakeAudioOptions,
+  FakeAudioRequest,
+  FakeSpeechRequest,
+  FakeTranscriptionRequest,
+};
 
 /** A tool call a scripted reply makes. */
 export interface FakeOpenAIToolCall {
@@ -146,6 +161,12 @@ export interface FakeOpenAIServerOptions {
   rememberResponses?: boolean;
   /** The Realtime API on `GET /v1/realtime?model=…` (websocket): transcripts and spoken replies. */
   realtime?: FakeRealtimeOptions;
+  /**
+   * The audio endpoints: `POST /v1/audio/transcriptions` (multipart upload) and
+   * `POST /v1/audio/speech` (PCM or WAV out). Default: a scripted-looking transcription naming
+   * the upload's size, and a 440 Hz tone of 20 ms per character.
+   */
+  audio?: FakeAudioOptions;
 }
 
 const encoder = new TextEncoder();
@@ -479,6 +500,8 @@ function errorBody(reply: FakeOpenAIErrorReply["error"]): JsonObject {
 export class FakeOpenAIServer {
   /** Every request received, in order. */
   readonly requests: FakeOpenAIRequest[] = [];
+  /** The audio requests (transcriptions and speech), in order. */
+  readonly audioRequests: FakeAudioRequest[] = [];
   /** The Realtime API sessions, in the order they connected. */
   readonly realtimeSessions: FakeRealtimeSession[] = [];
   readonly #server: Deno.HttpServer<Deno.NetAddr>;
@@ -663,6 +686,14 @@ export class FakeOpenAIServer {
     if (path === "/v1/realtime" && http.headers.get("upgrade")?.toLowerCase() === "websocket") {
       return this.#realtime(http, url);
     }
+    const audio = await serveAudio(
+      http,
+      path,
+      this.#options.audio ?? {},
+      (request) => this.audioRequests.push(request),
+      (status, message, code) => this.#json(status, errorBody({ status, message, code })),
+    );
+    if (audio) return audio;
     const api = path === "/v1/responses"
       ? "responses"
       : path === "/v1/chat/completions"

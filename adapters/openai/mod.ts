@@ -50,3 +50,5 @@ export * from "./openai_client_options.ts";
 export * from "./openai_responses_adapter.ts";
 export * from "./openai_completions_adapter.ts";
 export * from "./openai_realtime_adapter.ts";
+export * from "./openai_speech_to_text.ts";
+export * from "./openai_text_to_speech.ts";
