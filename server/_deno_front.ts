@@ -3,8 +3,10 @@
 // `deno serve` or on Deno Deploy, where the runtime owns the listener.
 //
 // [impl] Of the front's HTTP limits only the ping (`idleTimeout`) applies: `Deno.serve` has its
-// own request-head limits and no per-connection hooks; the largest frame is Deno's own (64 MiB);
-// the protocol's `maxMessageSize` still closes a socket with 1009. Each frame is sent with its
+// own request-head limits (an oversized head gets Deno's bare 400) and no per-connection hooks.
+// Deno reads frames up to 64 MiB and hands over whole frames only: a frame over the front's
+// `maxFrameSize` closes its socket with 1009 once it has arrived, and a frame still arriving is
+// outside the inbound budgets and the message timeout (the node front counts it). Each frame is sent with its
 // own op, where the node front writes a tick's frames at once (bench/README.md has both).
 import {
   closeReason,

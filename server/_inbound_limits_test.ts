@@ -7,6 +7,14 @@ import { TestClient } from "./_test_helpers.ts";
 import { startTestServer, type TestServer } from "./testing.ts";
 import { startServerProcess } from "./testdata/server_process.ts";
 
+/**
+ * Whether the test servers run the node front (the default). Only there is a WebSocket frame
+ * that is still arriving visible to the server (npm `ws`'s parser): on the Deno.serve front Deno
+ * holds a partial frame itself (up to its 64 MiB frame limit) and hands over whole frames only,
+ * so the frame cases below are the node front's.
+ */
+const NODE_FRONT = (Deno.env.get("MESHAGENT_TEST_FRONT") || "node") === "node";
+
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
@@ -232,12 +240,14 @@ Deno.test("a connection past its budget for incomplete input is closed with 1009
     assert.equal(byPackets.code, 1009);
     assert.match(byPackets.reason, /incomplete messages passed its budget of 256 KiB|262144 bytes/);
     // A WebSocket frame of 1 MiB of which 300 KiB arrive: held by the frame parser, counted too.
-    const frame = await rawTcp(server, "budget", jwt);
-    await frame.write(frame.frameHeader(MiB));
-    await frame.write(new Uint8Array(300 * KiB));
-    const byFrame = await frame.closed();
-    assert.equal(byFrame.code, 1009);
-    assert.match(byFrame.reason, /incomplete messages passed its budget/);
+    if (NODE_FRONT) {
+      const frame = await rawTcp(server, "budget", jwt);
+      await frame.write(frame.frameHeader(MiB));
+      await frame.write(new Uint8Array(300 * KiB));
+      const byFrame = await frame.closed();
+      assert.equal(byFrame.code, 1009);
+      assert.match(byFrame.reason, /incomplete messages passed its budget/);
+    }
     // The same budget lets a whole message of 200 KiB through.
     const ok = await TestClient.connect(server.roomUrl("budget"), jwt);
     await ok.invoke("messaging", "enable");
@@ -307,9 +317,9 @@ Deno.test("a message not completed within the time limit closes its connection w
     const jwt = await server.token("slow", "slow");
     const packets = await rawSocket(server.roomUrl("slow"), jwt);
     await packets.send(partialMessage(1, 10, 3));
-    const frame = await rawTcp(server, "slow", jwt);
-    await frame.write(frame.frameHeader(10 * KiB));
-    await frame.write(new Uint8Array(KiB));
+    const frame = NODE_FRONT ? await rawTcp(server, "slow", jwt) : undefined;
+    await frame?.write(frame.frameHeader(10 * KiB));
+    await frame?.write(new Uint8Array(KiB));
     // Meanwhile a participant keeps sending multi-packet messages for longer than the limit.
     const steady = await TestClient.connect(
       server.roomUrl("slow"),
@@ -321,7 +331,8 @@ Deno.test("a message not completed within the time limit closes its connection w
         .catch((e) => e);
       assert.ok(!(answer instanceof Error) || /arguments|pad/.test(String(answer)), String(answer));
     }
-    for (const closed of [await closedWithin(packets), await frame.closed()]) {
+    const closings = [await closedWithin(packets), ...(frame ? [await frame.closed()] : [])];
+    for (const closed of closings) {
       assert.equal(closed.code, 1008);
       assert.equal(closed.reason, "message not completed within 400 ms of its header");
     }
