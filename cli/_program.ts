@@ -32,6 +32,7 @@ import { addDatasetCommands } from "./_dataset_commands.ts";
 import { addSyncCommands } from "./_sync_commands.ts";
 import { addMcpCommands } from "./_mcp_commands.ts";
 import { addProcessCommands } from "./_process_commands.ts";
+import { addVoicebotCommands } from "./_voicebot_commands.ts";
 import { addPlatformCommands } from "./_admin_commands.ts";
 
 const VERSION = "0.1.0";
@@ -279,6 +280,7 @@ export function buildProgram(output: Output, signal?: AbortSignal): Command {
   addPlatformCommands(program, output, signal);
   addMcpCommands(program, output, signal);
   addProcessCommands(program, output, signal);
+  addVoicebotCommands(program, output, signal);
 
   return program;
 }
