@@ -32,7 +32,9 @@ Deno.test("console/web/console.js is up to date with its sources (deno task cons
     const committed = await Deno.readFile(`${ROOT}console/web/console.js`);
     assert.ok(
       fresh.length === committed.length && fresh.every((b, i) => b === committed[i]),
-      "console/web/console.js is stale: run `deno task console-bundle` and commit it",
+      "console/web/console.js is stale: run `deno task console-bundle` and commit it (the bundle " +
+        "holds the parts of @meshagent/api and @meshagent/agents the console uses, so a change " +
+        "there can need it too)",
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
