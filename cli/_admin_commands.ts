@@ -34,7 +34,6 @@ const col = (header: string, key: string): Column<JsonObject> => ({
   value: (row) => row[key],
 });
 
-
 async function readValue(flags: Flags, what: string): Promise<string | Uint8Array> {
   if (typeof flags.value === "string") return flags.value;
   if (typeof flags.valueFile === "string") return await Deno.readFile(flags.valueFile);

@@ -163,18 +163,20 @@ export async function runServerCommand(
   output: Output,
   signal?: AbortSignal,
 ): Promise<void> {
-  const { server } = await startServerCommand(options, output);
   const stop = Promise.withResolvers<string>();
   const onSignal = (name: string) => () => stop.resolve(name);
   const handlers: [Deno.Signal, () => void][] = [
     ["SIGINT", onSignal("SIGINT")],
     ["SIGTERM", onSignal("SIGTERM")],
   ];
+  // Listening before the banner is printed: a signal sent as soon as the banner shows (a script,
+  // a test, a quick Ctrl-C) is a graceful shutdown, not Deno's default exit 130.
   for (const [sig, handler] of handlers) Deno.addSignalListener(sig, handler);
   const onAbort = () => stop.resolve("abort");
   if (signal?.aborted) onAbort();
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
+    const { server } = await startServerCommand(options, output);
     const why = await stop.promise;
     if (why !== "abort") output.err(`${why}: shutting down`);
     await server.shutdown();
