@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import puppeteer from "puppeteer-core";
 import { MeshSchema, type RoomClient } from "@meshagent/api";
 import { FunctionTool, startHostedToolkit, Toolkit } from "@meshagent/tools";
-import { LLMAgent } from "@meshagent/agents";
+import { ChatBot, LLMAgent } from "@meshagent/agents";
 import { OpenAIResponsesAdapter } from "@meshagent/adapters/openai";
 import { type FakeOpenAIRequest, FakeOpenAIServer } from "@meshagent/adapters/openai/testing";
 import { startTestServer, type TestServer } from "@meshagent/server/testing";
@@ -171,6 +171,7 @@ Deno.test("console: participants live, chat with a tool call, files, a live docu
       threadStorage: "memory",
     });
     await agent.start({ room: agentRoom });
+    const stops: (() => Promise<void>)[] = [];
     try {
       // Log in with a participant token for the room: the console joins it directly.
       await page.type("#credential", await server.token("e2e", "visitor"));
@@ -196,9 +197,41 @@ Deno.test("console: participants live, chat with a tool call, files, a live docu
       await seeText(page, '{"sum":5}', ".tool-result");
       await shot("chat");
 
+      // A ChatBot (legacy chat protocol) joins: picked, a new thread, its answer comes back as a
+      // chat; reopened from its thread list, the thread document replays the tool call.
+      const botRoom = await server.connect("e2e", "bot");
+      clients.push(botRoom);
+      const bot = new ChatBot({
+        name: "bot",
+        llmAdapter: new OpenAIResponsesAdapter({
+          baseURL: fake.baseURL,
+          apiKey: "test",
+          model: "gpt-test",
+        }),
+        toolkits: [math],
+        emptyStateTitle: "Ask the bot",
+        log: () => {},
+      });
+      await bot.start({ room: botRoom });
+      stops.push(() => bot.stop());
+      await page.waitForSelector("#agent-pick option[value=bot]", { timeout: 10_000 });
+      await page.select("#agent-pick", "bot");
+      await seeText(page, "Message to bot (chat)");
+      await clickText(page, "button", "New thread");
+      await seeText(page, "Ask the bot", ".conversation");
+      await page.type("#chat-input", "add 2 and 3 again");
+      await clickText(page, "button", "Send");
+      await seeText(page, "the sum is 5", ".transcript");
+      await seeText(page, "add 2 and 3 again", ".transcript");
+      const thread = await page.waitForSelector(".threads li button", { timeout: 10_000 });
+      await thread!.click();
+      await seeText(page, "math.add", ".transcript");
+      await seeText(page, "the sum is 5", ".transcript");
+      await shot("chat-bot");
+
       // Files: upload, see it listed, preview it.
       await clickText(page, "[role=tab]", "Files");
-      await seeText(page, "This folder is empty");
+      await seeText(page, ".threads/", ".file-table"); // the ChatBot's thread folder
       const file = await Deno.makeTempFile({ suffix: ".json" });
       await Deno.writeTextFile(file, JSON.stringify({ hello: "from the console" }));
       const name = file.split("/").at(-1)!;
@@ -266,6 +299,7 @@ Deno.test("console: participants live, chat with a tool call, files, a live docu
       );
       await shot("reconnected");
     } finally {
+      for (const stop of stops) await stop();
       await agent.stop();
       for (const client of clients) await client.dispose();
     }

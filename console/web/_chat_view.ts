@@ -1,14 +1,16 @@
 // Browser-only: chat with an agent over the agent-message protocol (MessagingChatClient): pick an
 // agent, pick or start a thread, send, watch the answer stream in with its tool calls, interrupt.
+// ChatBots (no supports_agent_messages) are chatted with over the legacy protocol (_legacy_chat.ts).
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { RemoteParticipant, RoomClient } from "@meshagent/api";
 import { MessagingChatClient } from "@meshagent/agents";
 import { html, messageOf } from "./_html.ts";
 import { foldAgentMessage, type TranscriptItem, type WireAgentMessage } from "./_transcript.ts";
+import { isLegacyChatBot, LegacyChat } from "./_legacy_chat.ts";
 
 function agents(room: RoomClient): RemoteParticipant[] {
   return room.messaging.remoteParticipants.filter((p) =>
-    p.getAttribute("supports_agent_messages") === true
+    p.getAttribute("supports_agent_messages") === true || isLegacyChatBot(p)
   );
 }
 
@@ -192,19 +194,28 @@ export function ChatView(props: { room: RoomClient }): unknown {
     refresh();
     return () => offs.forEach((off) => off());
   }, [room]);
-  const chosen = agent || list[0]?.name || "";
+  const chosen = list.some((p) => p.name === agent) ? agent : list[0]?.name ?? "";
+  const picked = list.find((p) => p.name === chosen);
   return html`<section aria-labelledby="chat-title">
     <h2 id="chat-title">Chat</h2>
     ${
     list.length === 0
-      ? html`<p>No agent in this room yet (a participant with supports_agent_messages).</p>`
+      ? html`<p>
+        No agent in this room yet (a participant with supports_agent_messages, or a ChatBot).
+      </p>`
       : html`
         <label for="agent-pick">Agent</label>
         <select id="agent-pick" value=${chosen}
           onChange=${(e: Event) => setAgent((e.target as HTMLSelectElement).value)}>
-                  ${list.map((p) => html`<option key=${p.id} value=${p.name}>${p.name}</option>`)}
+                  ${list.map((p) =>
+                    html`<option key=${p.id} value=${p.name}>${p.name}${
+                      isLegacyChatBot(p) ? " (chat bot)" : ""
+                    }</option>`
+                  )}
                 </select>
-        <${AgentChat} key=${chosen} room=${room} agent=${chosen} />
+        ${picked && isLegacyChatBot(picked)
+          ? html`<${LegacyChat} key=${chosen} room=${room} bot=${picked} />`
+          : html`<${AgentChat} key=${chosen} room=${room} agent=${chosen} />`}
       `
   }
   </section>`;
