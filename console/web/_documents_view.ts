@@ -3,6 +3,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { Element, MeshDocument, RoomClient } from "@meshagent/api";
 import { html, messageOf } from "./_html.ts";
+import { listDocuments } from "./_document_list.ts";
 
 function Node(props: { element: Element }): unknown {
   const el = props.element;
@@ -56,12 +57,47 @@ function DocumentTree(props: { room: RoomClient; path: string }): unknown {
   `;
 }
 
-/** The documents tab: open a document by its path and follow it. */
+/** The room's documents as a list to pick from (Refresh walks storage again). */
+function DocumentList(props: { room: RoomClient; open: string; onOpen: (path: string) => void }) {
+  const [paths, setPaths] = useState<string[] | null>(null);
+  const [truncated, setTruncated] = useState(false);
+  const [error, setError] = useState("");
+  const load = () => {
+    setError("");
+    listDocuments(props.room).then((l) => {
+      setPaths(l.paths);
+      setTruncated(l.truncated);
+    }, (e) => setError(messageOf(e)));
+  };
+  useEffect(load, [props.room]);
+  return html`<nav class="doc-list" aria-label="documents in this room">
+    <button onClick=${load}>Refresh</button>
+    ${error && html`<p class="error" role="alert">${error}</p>`}
+    ${
+    paths === null
+      ? html`<p role="status">Looking for documents…</p>`
+      : paths.length === 0
+      ? html`<p>No documents in this room yet.</p>`
+      : html`<ul>${
+        paths.map((p) =>
+          html`<li key=${p}><button class="link" aria-current=${p === props.open}
+          onClick=${() => props.onOpen(p)}>${p}</button></li>`
+        )
+      }</ul>`
+  }
+    ${truncated && html`<p>Only the first files were looked at; type a path to open others.</p>`}
+  </nav>`;
+}
+
+/** The documents tab: pick a document from the room's (or type its path) and follow it. */
 export function DocumentsView(props: { room: RoomClient }): unknown {
   const [path, setPath] = useState("");
   const [open, setOpen] = useState("");
   return html`<section aria-labelledby="docs-title">
     <h2 id="docs-title">Documents</h2>
+    <${DocumentList} room=${props.room} open=${open} onOpen=${(
+    p: string,
+  ) => (setPath(p), setOpen(p))} />
     <form class="inline" onSubmit=${(e: Event) => {
     e.preventDefault();
     setOpen(path.trim());
