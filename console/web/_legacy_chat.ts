@@ -11,6 +11,20 @@ import { foldAgentMessage, type TranscriptItem, type WireAgentMessage } from "./
 /**
  * A participant the console chats with over the legacy protocol: no `supports_agent_messages`,
  * and one of the attributes a LegacyChatChannel always sets. [impl]
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { RemoteParticipant } from "@meshagent/api";
+ * import { isLegacyChatBot } from "./_legacy_chat.ts";
+ * const as = (a: Record<string, unknown>) =>
+ *   ({ getAttribute: (k: string) => a[k] }) as unknown as RemoteParticipant;
+ * assert.equal(isLegacyChatBot(as({ empty_state_title: "Ask me" })), true);
+ * assert.equal(isLegacyChatBot(as({ empty_state_title: "Hi", supports_agent_messages: true })), false);
+ * ```
+ *
+ * @param p A participant.
+ * @returns Whether it speaks the legacy chat protocol.
  */
 export function isLegacyChatBot(p: RemoteParticipant): boolean {
   return p.getAttribute("supports_agent_messages") !== true &&
