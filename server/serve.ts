@@ -76,8 +76,12 @@ export function serveFromEnv(
   if (options.sigterm !== false) {
     // [impl] `deno serve` stops accepting on SIGTERM and waits for the event loop; the rooms'
     // timers and sockets would keep it alive, so they are shut down first.
+    // A SIGTERM that comes while the rooms shut down (a supervisor repeating itself) is ignored:
+    // the shutdown is bounded, and Deno's default would end the process with 143 midway.
+    let stopping = false;
     const onSigterm = () => {
-      Deno.removeSignalListener("SIGTERM", onSigterm);
+      if (stopping) return;
+      stopping = true;
       server.shutdown().finally(() => Deno.exit(0));
     };
     try {
