@@ -165,8 +165,7 @@ export interface StorageUsage {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import type { FileStore } from "./file_store.ts";
- * import { LocalFileStore } from "./local_file_store.ts";
+ * import { type FileStore, LocalFileStore } from "@meshagent/server";
  *
  * const dataDir = await Deno.makeTempDir();
  * const store: FileStore = await LocalFileStore.open({ dataDir, room: "demo" });

@@ -61,7 +61,7 @@ function approxSize(row: readonly SqlValue[]): number {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { RoomDatabase } from "./room_database.ts";
+ * import { RoomDatabase } from "@meshagent/server";
  *
  * const dir = Deno.makeTempDirSync();
  * const db = new RoomDatabase({ dir, batchRows: 2 });

@@ -48,8 +48,7 @@ function approxRowBytes(row: readonly SqlValue[]): number {
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { encodeArrowStream } from "./arrow_codec.ts";
- * import { RoomDatabase } from "./room_database.ts";
+ * import { encodeArrowStream, RoomDatabase } from "@meshagent/server";
  *
  * const dir = Deno.makeTempDirSync();
  * const db = new RoomDatabase({ dir });

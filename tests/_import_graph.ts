@@ -91,10 +91,47 @@ export async function readImportGraph(
       }
       graph.set(decodeURI(module.specifier.slice(prefix.length)), deps);
     }
+    for (const [file, deps] of graph) {
+      for (const dep of await docExampleImports(file, root)) if (graph.has(dep)) deps.add(dep);
+    }
     return graph;
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/** A relative import in a JSDoc example: `` * import { X } from "./x.ts"; `` inside a fence. */
+const DOC_IMPORT = /^\s*\*\s*(?:import|export)\b[^"'\n]*?["'](\.{1,2}\/[^"']+)["']/;
+
+/**
+ * The files a module's JSDoc examples import by relative path. `deno test --doc` compiles each
+ * example as a module of its own next to the file, so an example's relative import is an import
+ * of the file: `a.ts`'s example importing `./b.ts` while `b.ts` imports `a.ts` is a loop too.
+ *
+ * @param file Path relative to `root`.
+ * @param root Absolute path of the repository.
+ * @returns Paths relative to `root`.
+ */
+export async function docExampleImports(file: string, root: string = ROOT): Promise<string[]> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(root + file);
+  } catch {
+    return [];
+  }
+  const found: string[] = [];
+  let inFence = false;
+  for (const line of text.split("\n")) {
+    if (/^\s*\*\s*```/.test(line)) {
+      inFence = !inFence;
+      continue;
+    }
+    const m = inFence ? DOC_IMPORT.exec(line) : null;
+    if (!m) continue;
+    const target = new URL(m[1], new URL(file, "file:///")).pathname.slice(1);
+    if (target !== file) found.push(target);
+  }
+  return found;
 }
 
 /**

@@ -92,3 +92,21 @@ Deno.test("a test that imports a package depending on its own is a package loop"
   assert.equal(packageOf("api/testdata/x.ts"), "api");
   assert.equal(packageOf("main.ts"), ".");
 });
+
+Deno.test("a JSDoc example's relative import counts as an import of its file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/p`);
+    await Deno.writeTextFile(`${dir}/deno.json`, "{}");
+    await Deno.writeTextFile(`${dir}/p/a.ts`, 'import { b } from "./b.ts";\nexport const a = b;\n');
+    await Deno.writeTextFile(
+      `${dir}/p/b.ts`,
+      '/**\n * @example\n * ```ts\n * import { a } from "./a.ts";\n * ```\n */\nexport const b = 1;\n',
+    );
+    const read = await readImportGraph(["p/a.ts", "p/b.ts"], `${dir}/`);
+    assert.ok(read.get("p/b.ts")?.has("p/a.ts"));
+    assert.deepEqual(findLoops(read).map((loop) => loop.nodes), [["p/a.ts", "p/b.ts"]]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
