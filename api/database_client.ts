@@ -9,7 +9,7 @@ import {
   type Row,
 } from "./arrow_rows.ts";
 import { BinaryContent, type Content, EmptyContent, ErrorContent, JsonContent } from "./content.ts";
-import { ErrorCode, RequestTimeoutError, RoomError } from "./errors.ts";
+import { ErrorCode, RoomError } from "./errors.ts";
 import type { JsonObject } from "./packing.ts";
 import type { RoomRequester } from "./room_requester.ts";
 import type { ToolCallStream } from "./tool_call_streams.ts";
@@ -21,6 +21,7 @@ import {
   encodeWhere,
   rowsToColumns,
 } from "./_database_rows.ts";
+import { callSignal, PullGate } from "./_pull_streams.ts";
 
 const TOOLKIT = "sqlite";
 const NO_BYTES = new Uint8Array(0);
@@ -221,58 +222,6 @@ function integer(value: unknown, tool: string, key: string): number {
     );
   }
   return value;
-}
-
-/** An abort signal for the whole call: the caller's signal and/or a timeout. */
-function callSignal(
-  tool: string,
-  options: DatabaseRequestOptions,
-): { signal?: AbortSignal; done(): void } {
-  if (options.timeout === undefined) return { signal: options.signal, done: () => {} };
-  const controller = new AbortController();
-  const ms = options.timeout;
-  const timer = setTimeout(
-    () => controller.abort(new RequestTimeoutError(`sqlite.${tool}`, ms)),
-    ms,
-  );
-  const signal = options.signal
-    ? AbortSignal.any([options.signal, controller.signal])
-    : controller.signal;
-  return { signal, done: () => clearTimeout(timer) };
-}
-
-/** Counts pulls: each `release` lets one `wait` through; `stop` ends every wait with false. */
-class PullGate {
-  #credits = 0;
-  #stopped = false;
-  #waiter: ((go: boolean) => void) | null = null;
-
-  release(): void {
-    if (this.#stopped) return;
-    const waiter = this.#waiter;
-    if (waiter) {
-      this.#waiter = null;
-      waiter(true);
-    } else {
-      this.#credits++;
-    }
-  }
-
-  stop(): void {
-    this.#stopped = true;
-    const waiter = this.#waiter;
-    this.#waiter = null;
-    waiter?.(false);
-  }
-
-  wait(): Promise<boolean> {
-    if (this.#stopped) return Promise.resolve(false);
-    if (this.#credits > 0) {
-      this.#credits--;
-      return Promise.resolve(true);
-    }
-    return new Promise((resolve) => this.#waiter = resolve);
-  }
 }
 
 /** Throws the error a stream chunk carries. */
@@ -509,7 +458,7 @@ export class DatabaseClient {
       yield new BinaryContent(NO_BYTES, start);
       while (await gate.wait()) yield new BinaryContent(NO_BYTES, { kind: "pull" });
     }
-    const { signal, done } = callSignal(tool, options);
+    const { signal, done } = callSignal(`sqlite.${tool}`, options);
     let stream: ToolCallStream | undefined;
     try {
       stream = await this.#room.invokeStream({ toolkit: TOOLKIT, tool, input: input(), signal });
@@ -549,7 +498,7 @@ export class DatabaseClient {
       // The pull after the last chunk is answered with our close, which commits.
       if (await gate.wait()) sentAll = true;
     }
-    const { signal, done } = callSignal(tool, options);
+    const { signal, done } = callSignal(`sqlite.${tool}`, options);
     let stream: ToolCallStream | undefined;
     try {
       stream = await this.#room.invokeStream({ toolkit: TOOLKIT, tool, input: input(), signal });

@@ -8,9 +8,10 @@ import {
 } from "./dataset_rows.ts";
 import { ARROW_STREAM_CONTENT_TYPE } from "./arrow_rows.ts";
 import { BinaryContent, type Content, ErrorContent, JsonContent } from "./content.ts";
-import { ErrorCode, RequestTimeoutError, RoomError } from "./errors.ts";
+import { ErrorCode, RoomError } from "./errors.ts";
 import type { JsonObject } from "./packing.ts";
 import type { ToolCallRequest, ToolCallStream } from "./tool_call_streams.ts";
+import { callSignal, PullGate } from "./_pull_streams.ts";
 
 const TOOLKIT = "dataset";
 
@@ -223,54 +224,6 @@ function whereClause(where: DatasetWhere | undefined): string | null {
   );
 }
 
-function callSignal(
-  tool: string,
-  options: DatasetRequestOptions,
-): { signal?: AbortSignal; done(): void } {
-  if (options.timeout === undefined) return { signal: options.signal, done: () => {} };
-  const controller = new AbortController();
-  const ms = options.timeout;
-  const timer = setTimeout(
-    () => controller.abort(new RequestTimeoutError(`datasets.${tool}`, ms)),
-    ms,
-  );
-  const signal = options.signal
-    ? AbortSignal.any([options.signal, controller.signal])
-    : controller.signal;
-  return { signal, done: () => clearTimeout(timer) };
-}
-
-/** Counts pulls: each `release` lets one `wait` through; `stop` ends every wait with false. */
-class Pulls {
-  #credits = 0;
-  #stopped = false;
-  #waiter: ((go: boolean) => void) | null = null;
-
-  release(): void {
-    if (this.#stopped) return;
-    const waiter = this.#waiter;
-    this.#waiter = null;
-    if (waiter) waiter(true);
-    else this.#credits++;
-  }
-
-  stop(): void {
-    this.#stopped = true;
-    const waiter = this.#waiter;
-    this.#waiter = null;
-    waiter?.(false);
-  }
-
-  wait(): Promise<boolean> {
-    if (this.#stopped) return Promise.resolve(false);
-    if (this.#credits > 0) {
-      this.#credits--;
-      return Promise.resolve(true);
-    }
-    return new Promise((resolve) => this.#waiter = resolve);
-  }
-}
-
 function checkChunk(chunk: Content): void {
   if (chunk instanceof ErrorContent) {
     throw new RoomError(chunk.text, chunk.code ?? ErrorCode.OPERATION_FAILED);
@@ -362,7 +315,7 @@ export class DatasetsClient {
     chunks: AsyncIterable<ArrowTable>,
     options: DatasetRequestOptions,
   ): Promise<void> {
-    const pulls = new Pulls();
+    const pulls = new PullGate();
     let sentAll = false;
     let failure: unknown;
     async function* input(): AsyncGenerator<Content> {
@@ -384,7 +337,7 @@ export class DatasetsClient {
       }
       if (await pulls.wait()) sentAll = true;
     }
-    const { signal, done } = callSignal(tool, options);
+    const { signal, done } = callSignal(`datasets.${tool}`, options);
     let stream: ToolCallStream | undefined;
     try {
       stream = await this.#room.invokeStream({ toolkit: TOOLKIT, tool, input: input(), signal });
@@ -413,12 +366,12 @@ export class DatasetsClient {
     start: JsonObject,
     options: DatasetRequestOptions,
   ): AsyncGenerator<Content> {
-    const pulls = new Pulls();
+    const pulls = new PullGate();
     async function* input(): AsyncGenerator<Content> {
       yield new BinaryContent(NO_BYTES, start);
       while (await pulls.wait()) yield new BinaryContent(NO_BYTES, { kind: "pull" });
     }
-    const { signal, done } = callSignal(tool, options);
+    const { signal, done } = callSignal(`datasets.${tool}`, options);
     let stream: ToolCallStream | undefined;
     try {
       stream = await this.#room.invokeStream({ toolkit: TOOLKIT, tool, input: input(), signal });
