@@ -133,6 +133,11 @@ export function headerFrame(id: number, type: string, count: number): Uint8Array
  * Packs a JSON header text and a payload in the packed-message layout (8-byte big-endian header
  * length, UTF-8 JSON, payload), in a buffer of its own.
  *
+ * [impl] With a payload, the header is padded with spaces (JSON whitespace, which every JSON
+ * parser takes) so that the payload starts at a multiple of 8 bytes from the message's start: a
+ * receiver that assembles the message in a buffer of its own can then read an Arrow IPC payload's
+ * columns in place, where apache-arrow copies every record batch body that is not 8-byte aligned.
+ *
  * @param json The JSON text.
  * @param payload The payload bytes, if any.
  * @returns The packed bytes.
@@ -140,18 +145,21 @@ export function headerFrame(id: number, type: string, count: number): Uint8Array
 export function packJson(json: string, payload?: Uint8Array): Uint8Array {
   const extra = payload?.length ?? 0;
   const n = json.length;
+  const padded = (length: number) => extra > 0 ? (length + 7) & ~7 : length;
   // Assume ASCII; a string with other characters does not fit and is encoded again.
-  let out = new Uint8Array(8 + n + extra);
+  let out = new Uint8Array(8 + padded(n) + extra);
   let length = n;
   if (encodeUtf8Into(json, out.subarray(8, 8 + n)) !== n) {
     const bytes = encodeUtf8(json);
     length = bytes.length;
-    out = new Uint8Array(8 + length + extra);
+    out = new Uint8Array(8 + padded(length) + extra);
     out.set(bytes, 8);
   }
+  const header = padded(length);
+  out.fill(0x20, 8 + length, 8 + header);
   writeUint32(out, 0, 0);
-  writeUint32(out, 4, length);
-  if (extra > 0) out.set(payload!, 8 + length);
+  writeUint32(out, 4, header);
+  if (extra > 0) out.set(payload!, 8 + header);
   return out;
 }
 
@@ -175,20 +183,23 @@ export function packedDataFrame(
   const extra = payload?.length ?? 0;
   const n = json.length;
   if (8 + n + extra > chunkSize) return null; // even as ASCII it needs more packets
-  const worst = 20 + 3 * n + extra;
+  const worst = 20 + 3 * n + 7 + extra;
   if (worst > MAX_POOLED) return null;
   if (used + worst > SLAB_SIZE) newSlab();
   const start = used;
   const written = encodeUtf8Into(json, slabBytes.subarray(start + 20, start + 20 + 3 * n));
-  if (8 + written + extra > chunkSize) return null; // nothing committed: the slab space is free
-  const size = 20 + written + extra;
+  // The header padded as packJson pads it (the slab has room: `worst` counts 3 bytes a character).
+  const header = extra > 0 ? (written + 7) & ~7 : written;
+  if (8 + header + extra > chunkSize) return null; // nothing committed: the slab space is free
+  const size = 20 + header + extra;
   const frame = new Uint8Array(slab, start, size);
   used = start + size;
   writeId(frame, 0, id);
   writeUint32(frame, 8, 1);
   writeUint32(frame, 12, 0);
-  writeUint32(frame, 16, written);
-  if (extra > 0) frame.set(payload!, 20 + written);
+  writeUint32(frame, 16, header);
+  frame.fill(0x20, 20 + written, 20 + header);
+  if (extra > 0) frame.set(payload!, 20 + header);
   return frame;
 }
 

@@ -22,8 +22,19 @@ const data = new Uint8Array([1, 2, 3, 250]);
 
 Deno.test("interop: packMessage/unpackMessage agree with the official client", () => {
   const header = { a: 1, b: "x", nested: { c: [1, 2] } };
-  assert.deepEqual(packMessage(header, data), mesh.packMessage(header, data));
-  const [h, p] = mesh.unpackMessage(packMessage(header, data));
+  // The same bytes but for the spaces that pad our header to a multiple of 8 (see packJson).
+  const ours = packMessage(header, data);
+  const theirs = mesh.packMessage(header, data) as Uint8Array;
+  const json = theirs.length - 8 - data.length;
+  assert.equal(new DataView(ours.buffer, ours.byteOffset).getUint32(4), (json + 7) & ~7);
+  assert.deepEqual(ours.subarray(8, 8 + json), theirs.subarray(8, 8 + json));
+  assert.equal(
+    new TextDecoder().decode(ours.subarray(8 + json, ours.length - data.length)).trim(),
+    "",
+  );
+  assert.equal((ours.length - data.length) % 8, 0);
+  assert.deepEqual(packMessage(header), mesh.packMessage(header)); // no payload, no padding
+  const [h, p] = mesh.unpackMessage(ours);
   assert.deepEqual(h, header);
   assert.deepEqual(new Uint8Array(p), data);
 });

@@ -71,14 +71,21 @@ export interface PacketAssemblerOptions {
 }
 
 /**
- * [impl] An incomplete message expected to be bigger than this is kept in a resizable
- * `ArrayBuffer`: V8 maps those pages for the buffer alone and unmaps them when it is freed, so
- * the memory goes back to the system at once. Smaller ones use an ordinary buffer (the allocator's
- * heap, cheaper to make, but not always returned to the system: see bench/README.md).
+ * [impl] An incomplete message's buffer of this size or more is detached (`transfer(0)`) when the
+ * message is dropped, which frees its memory now instead of at the next GC. Ordinary buffers are
+ * used at every size: resizable `ArrayBuffer`s, which V8 maps page by page, cost a page fault per
+ * 4 KiB written and take slow paths in `set`/`slice` — 75 MB of dataset rows spent ~60 ms of the
+ * server's loop there (bench/README.md, datasets). What glibc keeps of freed buffers goes back to
+ * the system through the server's GC + `malloc_trim` after large drops (server/_release_memory.ts).
  */
-const PAGED_FROM = 256 * 1024;
+const DETACH_FROM = 256 * 1024;
 /** The high 32 bits of the smallest id a JavaScript number does not hold exactly (2^53). */
 const UNSAFE_HIGH = 0x20_0000;
+
+/** Frees a big buffer of the assembler's own now (small ones are left to the GC). */
+function free(buffer: Uint8Array): void {
+  if (buffer.byteLength >= DETACH_FROM) (buffer.buffer as ArrayBuffer).transfer(0);
+}
 
 function idText(high: number, low: number): string {
   return high < UNSAFE_HIGH
@@ -95,8 +102,7 @@ function idText(high: number, low: number): string {
  * The data of a message of several packets is copied into a buffer of the assembler's own as it
  * arrives, so no frame (nor the socket read buffer a frame may be a view into) is kept while a
  * message is incomplete, and {@linkcode PacketAssembler.discard} gives that memory back at once.
- * The data of a big message (over 256 KiB) is then a view of a resizable `ArrayBuffer` (see
- * `PAGED_FROM`), which every web and Deno API tried accepts like any other buffer.
+ * The data of a message of several packets starts at offset 0 of an `ArrayBuffer` of its own.
  *
  * A header packet with an id of 2^53 or more throws {@linkcode UnsupportedMessageIdError}; the
  * message's data packets are then skipped.
@@ -123,9 +129,8 @@ export class PacketAssembler {
   #type = "";
   #expected = 0;
   #next = 0;
-  /** The data so far (from 0 to #size), in #pages when paged. */
+  /** The data so far (from 0 to #size). */
   #buffer: Uint8Array | null = null;
-  #pages: ArrayBuffer | null = null;
   #size = 0;
   #dropped = 0;
   #started = 0;
@@ -272,17 +277,10 @@ export class PacketAssembler {
         ? Math.max(size, this.#size + (this.#expected - index + 1) * part)
         : Math.max(size, current.length * 2),
     );
-    let buffer: Uint8Array;
-    if (capacity > PAGED_FROM) {
-      // Resizable only to be cut to the exact size at the end; V8 reserves `maxByteLength`.
-      const pages = new ArrayBuffer(capacity, { maxByteLength: capacity });
-      buffer = new Uint8Array(pages);
-      if (current !== null) buffer.set(current.subarray(0, this.#size));
-      this.#pages?.transferToFixedLength(0); // frees the old pages now
-      this.#pages = pages;
-    } else {
-      buffer = new Uint8Array(capacity);
-      if (current !== null) buffer.set(current.subarray(0, this.#size));
+    const buffer = new Uint8Array(capacity);
+    if (current !== null) {
+      buffer.set(current.subarray(0, this.#size));
+      free(current);
     }
     this.#buffer = buffer;
   }
@@ -290,28 +288,23 @@ export class PacketAssembler {
   #finish(): ProtocolMessage {
     const size = this.#size;
     const buffer = this.#buffer!;
-    const pages = this.#pages;
     let data: Uint8Array;
-    if (pages !== null) {
-      pages.resize(size);
-      data = new Uint8Array(pages, 0, size);
-      this.#pages = null; // handed out with the message: #reset must not free it
-    } else if (size === buffer.length) {
+    if (size === buffer.length) {
       data = buffer;
     } else if (size >= buffer.length - (buffer.length >>> 3)) {
       data = buffer.subarray(0, size); // the guess was a little high (a short last packet)
     } else {
       data = buffer.slice(0, size);
+      free(buffer);
     }
+    this.#buffer = null; // handed out with the message: #reset must not free it
     const message = { id: this.#high * 0x1_0000_0000 + this.#low, type: this.#type, data };
     this.#reset();
     return message;
   }
 
   #reset(): void {
-    // Detaching frees the pages now; an ordinary buffer is left to the GC.
-    this.#pages?.transferToFixedLength(0);
-    this.#pages = null;
+    if (this.#buffer !== null) free(this.#buffer);
     this.#buffer = null;
     this.#busy = false;
     this.#skip = false;

@@ -82,3 +82,19 @@ Deno.test("unpacking keeps a real U+FFFD and refuses invalid bytes next to it", 
   bad.set(json, 8);
   assert.throws(() => unpackMessage(bad), /not valid UTF-8 JSON/);
 });
+
+Deno.test("a payload starts 8-byte aligned after a header padded with JSON whitespace", () => {
+  for (const header of [{}, { a: 1 }, { text: "héllo ✓" }, { k: "x".repeat(13) }]) {
+    for (const size of [0, 1, 9, 4096]) {
+      const payload = new Uint8Array(size).fill(5);
+      const packed = packMessage(header, payload);
+      const headerLength = new DataView(packed.buffer, packed.byteOffset).getUint32(4);
+      if (size > 0) assert.equal((8 + headerLength) % 8, 0, JSON.stringify(header));
+      const back = unpackMessage(packed);
+      assert.deepEqual(back.header, header);
+      assert.deepEqual(back.payload, payload);
+    }
+  }
+  // Without a payload nothing is added.
+  assert.equal(packMessage({ a: 1 }).length, 8 + '{"a":1}'.length);
+});

@@ -10,6 +10,7 @@
 import http from "node:http";
 import type { Duplex } from "node:stream";
 import { Readable } from "node:stream";
+import "./_ws_masking.ts"; // before ws: it reads the hook when it loads
 import { WebSocketServer } from "ws";
 import { ServerWebSocket, type WsSocket } from "./_server_web_socket.ts";
 import {
