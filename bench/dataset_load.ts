@@ -6,7 +6,9 @@
 // - the event loop: the worst lateness of a 5 ms timer in the process that runs the store (this
 //   one for direct; the client's for the room, whose server is a process of its own).
 // Run: deno run -A bench/dataset_load.ts [--rows 1000000] [--chunk 50000] [--vectors 100000]
-//   [--dim 768] [--searches 50]
+//   [--dim 768] [--searches 50] [--rounds 5] [--dir /dev/shm]
+// Inserts run in rounds (direct, then room, each into a new table) and the medians are compared:
+// one insert's time varies by ±30 % from run to run on a 2-core machine.
 import { parseArgs } from "node:util";
 import { ApiScope, ArrowTable, ParticipantToken, RoomClient } from "@meshagent/api";
 import { openLanceDatasetStore } from "@meshagent/server";
@@ -20,6 +22,8 @@ const { values } = parseArgs({
     vectors: { type: "string", default: "100000" },
     dim: { type: "string", default: "768" },
     searches: { type: "string", default: "50" },
+    rounds: { type: "string", default: "5" },
+    dir: { type: "string" },
   },
 });
 const ROWS = Number(values.rows);
@@ -27,6 +31,10 @@ const CHUNK = Number(values.chunk);
 const VECTORS = Number(values.vectors);
 const DIM = Number(values.dim);
 const SEARCHES = Number(values.searches);
+const ROUNDS = Number(values.rounds);
+// Where both sides keep their tables (default: the system's temp folder). `--dir /dev/shm` takes
+// the disk's own variance out of the comparison.
+const DIR = values.dir;
 
 function rowsChunk(offset: number, n: number): ArrowTable {
   const cols: Record<string, arrow.Vector> = {
@@ -84,44 +92,8 @@ for (let i = 0; i < VECTORS; i += 4000) {
   vectorChunks.push(vectorChunk(i, Math.min(4000, VECTORS - i)));
 }
 
-// Direct: the store in this process.
-const directDir = await Deno.makeTempDir();
-const store = openLanceDatasetStore({ dir: directDir });
-const ref = { namespace: null, name: "rows" };
-// Warm up (loading LanceDB's addon, the first table) outside the measurements.
-const warm = await store.createTable({ namespace: null, name: "warm" }, {
-  mode: "create",
-  schema: null,
-  metadata: null,
-});
-await warm.write(rowsChunk(0, 100).ipc);
-await warm.commit();
-const direct = await lag(async () => {
-  const started = performance.now();
-  const writer = await store.createTable(ref, { mode: "create", schema: null, metadata: null });
-  for (const chunk of chunks) await writer.write(chunk.ipc);
-  await writer.commit();
-  return performance.now() - started;
-});
-const vref = { namespace: null, name: "vectors" };
-const vw = await store.createTable(vref, { mode: "create", schema: null, metadata: null });
-for (const chunk of vectorChunks) await vw.write(chunk.ipc);
-await vw.commit();
-const directSearch: number[] = [];
-for (let i = 0; i < SEARCHES + 3; i++) {
-  const q = query();
-  const t = performance.now();
-  let n = 0;
-  for await (const part of store.search(vref, { vector: q, limit: 10 })) n += part.length;
-  if (i >= 3) directSearch.push(performance.now() - t);
-  if (n === 0) throw new Error("no results");
-}
-await store.close();
-await Deno.remove(directDir, { recursive: true });
-
-// Through the room: our client → WebSocket → a server process (`meshagent server`) → the same
-// store code.
-const serverDir = await Deno.makeTempDir();
+// The room: our client → WebSocket → a server process (`meshagent server`) → the same store code.
+const serverDir = await Deno.makeTempDir({ dir: DIR });
 const env = Deno.env.toObject();
 for (const name of ["MESHAGENT_API_KEY", "MESHAGENT_SECRET"]) delete env[name];
 const child = new Deno.Command(Deno.execPath(), {
@@ -161,12 +133,67 @@ const room = new RoomClient({
   requestTimeout: 600_000,
 });
 await room.start();
-const viaRoom = await lag(async () => {
-  const started = performance.now();
-  await room.datasets.createTableFromDataStream({ name: "rows", chunks });
-  return performance.now() - started;
+
+// Direct: the store in this process.
+const directDir = await Deno.makeTempDir({ dir: DIR });
+const store = openLanceDatasetStore({ dir: directDir });
+
+// Both warmed up the same way (loading LanceDB's addon, a first table) outside the measurements.
+const warm = await store.createTable({ namespace: null, name: "warm" }, {
+  mode: "create",
+  schema: null,
+  metadata: null,
 });
-if (await room.datasets.count({ table: "rows" }) !== ROWS) throw new Error("rows missing");
+await warm.write(rowsChunk(0, 100).ipc);
+await warm.commit();
+await room.datasets.createTableFromDataStream({ name: "warm", chunks: [rowsChunk(0, 100)] });
+
+// Rounds of direct then room, each into a new table: the medians and their ratio are reported.
+const directMs: number[] = [];
+const roomMs: number[] = [];
+let directLag = 0;
+let roomLag = 0;
+for (let round = 0; round < ROUNDS; round++) {
+  const name = `rows_${round}`;
+  const direct = await lag(async () => {
+    const started = performance.now();
+    const writer = await store.createTable({ namespace: null, name }, {
+      mode: "create",
+      schema: null,
+      metadata: null,
+    });
+    for (const chunk of chunks) await writer.write(chunk.ipc);
+    await writer.commit();
+    return performance.now() - started;
+  });
+  directMs.push(direct.value);
+  directLag = Math.max(directLag, direct.worstMs);
+  const viaRoom = await lag(async () => {
+    const started = performance.now();
+    await room.datasets.createTableFromDataStream({ name, chunks });
+    return performance.now() - started;
+  });
+  roomMs.push(viaRoom.value);
+  roomLag = Math.max(roomLag, viaRoom.worstMs);
+  if (await room.datasets.count({ table: name }) !== ROWS) throw new Error("rows missing");
+}
+
+const vref = { namespace: null, name: "vectors" };
+const vw = await store.createTable(vref, { mode: "create", schema: null, metadata: null });
+for (const chunk of vectorChunks) await vw.write(chunk.ipc);
+await vw.commit();
+const directSearch: number[] = [];
+for (let i = 0; i < SEARCHES + 3; i++) {
+  const q = query();
+  const t = performance.now();
+  let n = 0;
+  for await (const part of store.search(vref, { vector: q, limit: 10 })) n += part.length;
+  if (i >= 3) directSearch.push(performance.now() - t);
+  if (n === 0) throw new Error("no results");
+}
+await store.close();
+await Deno.remove(directDir, { recursive: true });
+
 await room.datasets.createTableFromDataStream({ name: "vectors", chunks: vectorChunks });
 const roomSearch: number[] = [];
 const searchLag = await lag(async () => {
@@ -185,21 +212,23 @@ await drained;
 await Deno.remove(serverDir, { recursive: true });
 
 const rate = (ms: number) => Math.round(ROWS / (ms / 1000));
+const median = (list: number[]) => percentile([...list].sort((a, b) => a - b), 50);
+const directMedian = median(directMs);
+const roomMedian = median(roomMs);
 directSearch.sort((a, b) => a - b);
 roomSearch.sort((a, b) => a - b);
 const p = (list: number[], q: number) => percentile(list, q).toFixed(1);
-console.log(`insert ${ROWS} rows x 8 columns in chunks of ${CHUNK}:`);
+const list = (values: number[]) => values.map((v) => v.toFixed(0)).join(", ");
+console.log(`insert ${ROWS} rows x 8 columns in chunks of ${CHUNK}, ${ROUNDS} rounds:`);
 console.log(
-  `  direct ${direct.value.toFixed(0)} ms (${rate(direct.value)} rows/s), room ${
-    viaRoom.value.toFixed(0)
-  } ms (${rate(viaRoom.value)} rows/s): room/direct throughput ${
-    (direct.value / viaRoom.value).toFixed(2)
-  }x`,
+  `  direct median ${directMedian.toFixed(0)} ms (${rate(directMedian)} rows/s; ${
+    list(directMs)
+  }), room median ${roomMedian.toFixed(0)} ms (${rate(roomMedian)} rows/s; ${
+    list(roomMs)
+  }): room/direct throughput ${(directMedian / roomMedian).toFixed(2)}x`,
 );
 console.log(
-  `  worst event-loop lateness: direct ${direct.worstMs.toFixed(0)} ms, room ${
-    viaRoom.worstMs.toFixed(0)
-  } ms`,
+  `  worst event-loop lateness: direct ${directLag.toFixed(0)} ms, room ${roomLag.toFixed(0)} ms`,
 );
 console.log(`vector search ${VECTORS} x ${DIM}-d, k=10, ${SEARCHES} queries (no index):`);
 console.log(
