@@ -5,7 +5,15 @@
 import { ErrorCode, RoomError } from "@meshagent/api";
 import type { SqliteResultCursor } from "./sqlite_result_cursor.ts";
 
-/** One open SQL query. */
+/** What the query registry needs of a query's cursor (sqlite's, or the datasets' DuckDB one). */
+export interface SqlQueryCursor {
+  /** When it was last read (the registry's clock). */
+  readonly lastUsed: number;
+  /** Releases it. */
+  close(): void;
+}
+
+/** One open SQL query of the room database. */
 export interface SqlQueryEntry {
   cursor: SqliteResultCursor;
   database: string;
@@ -25,8 +33,8 @@ export interface SqlQueryLimits {
 }
 
 /** The open and recently closed SQL queries of one room. */
-export class SqlQueries {
-  readonly #open = new Map<string, SqlQueryEntry>();
+export class SqlQueries<E extends { cursor: SqlQueryCursor } = SqlQueryEntry> {
+  readonly #open = new Map<string, E>();
   readonly #closed = new Set<string>();
   readonly #limits: SqlQueryLimits;
 
@@ -58,7 +66,7 @@ export class SqlQueries {
   }
 
   /** Keeps an opened query under its id. */
-  add(id: string, entry: SqlQueryEntry): void {
+  add(id: string, entry: E): void {
     this.#open.set(id, entry);
   }
 
@@ -74,12 +82,12 @@ export class SqlQueries {
   }
 
   /** The open query `id`, or undefined. */
-  get(id: string): SqlQueryEntry | undefined {
+  get(id: string): E | undefined {
     return this.#open.get(id);
   }
 
   /** The open query `id`, null for a closed one; throws 1003 for an id never opened here. */
-  find(id: string): SqlQueryEntry | null {
+  find(id: string): E | null {
     const entry = this.#open.get(id) ?? null;
     if (entry === null && !this.#closed.has(id)) {
       throw new RoomError(`unknown query_id ${JSON.stringify(id)}`, ErrorCode.NOT_FOUND);

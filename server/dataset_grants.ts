@@ -1,7 +1,7 @@
 import { type ApiScope, type DatasetGrant, ErrorCode, RoomError } from "@meshagent/api";
 
 /** What a `dataset` tool needs from the caller's `api.dataset` grant. */
-export type DatasetPermission = "list" | "read" | "write" | "alter";
+export type DatasetPermission = "list" | "read" | "write" | "alter" | "sql";
 
 /**
  * Every `dataset` tool this server answers (protocol-data §3.3.2) → the permission it needs and
@@ -36,6 +36,14 @@ export const DATASET_TOOLS: Readonly<
   list_branches: { need: "list", table: null },
   create_branch: { need: "alter", table: null },
   delete_branch: { need: "alter", table: null },
+  // The SQL tools: a dataset grant, then `read` on every table the query reads
+  // (checkDatasetSqlGrant, by the toolkit, which knows an open query's tables).
+  open_sql_query: { need: "sql", table: null },
+  execute_sql: { need: "sql", table: null },
+  execute_sql_statement: { need: "sql", table: null },
+  read_sql_query: { need: "sql", table: null },
+  close_sql_query: { need: "sql", table: null },
+  cancel_sql_query: { need: "sql", table: null },
 });
 
 const CHECKS: Readonly<
@@ -45,6 +53,7 @@ const CHECKS: Readonly<
   read: (g, t, ns) => g.canRead(t, ns),
   write: (g, t, ns) => g.canWrite(t, ns),
   alter: (g, t, ns) => g.canAlter(t, ns),
+  sql: () => true,
 };
 
 /**
@@ -101,4 +110,45 @@ export function checkDatasetGrant(
     `datasets.${tool} is not allowed: the api.dataset grant does not give ${what}`,
     ErrorCode.PERMISSION_DENIED,
   );
+}
+
+/**
+ * Checks that the caller's `api.dataset` grant gives `read` on every table an SQL query reads
+ * (`open_sql_query`, `execute_sql`, `execute_sql_statement`, and `read_sql_query`,
+ * `close_sql_query`, `cancel_sql_query` on an open query).
+ *
+ * @param scope The caller's api scope.
+ * @param tool The tool name.
+ * @param tables The tables the query reads.
+ * @returns null when allowed, else a {@linkcode RoomError} with code 1001 naming the table.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ApiScope } from "@meshagent/api";
+ * const scope = ApiScope.fromJson({ dataset: { tables: [{ name: "docs" }] } });
+ * const docs = { name: "docs", namespace: null };
+ * assert.equal(checkDatasetSqlGrant(scope, "execute_sql", [docs]), null);
+ * const both = [docs, { name: "secrets", namespace: null }];
+ * assert.equal(checkDatasetSqlGrant(scope, "execute_sql", both)?.code, 1001);
+ * ```
+ */
+export function checkDatasetSqlGrant(
+  scope: ApiScope | null | undefined,
+  tool: string,
+  tables: readonly { readonly name: string; readonly namespace: readonly string[] | null }[],
+): RoomError | null {
+  for (const table of tables) {
+    const denied = checkDatasetGrant(scope, "search", {
+      table: table.name,
+      namespace: table.namespace,
+    });
+    if (denied) {
+      return new RoomError(
+        denied.message.replace("datasets.search", `datasets.${tool}`),
+        denied.code ?? ErrorCode.PERMISSION_DENIED,
+      );
+    }
+  }
+  return null;
 }

@@ -12,7 +12,9 @@ import {
   RoomError,
 } from "@meshagent/api";
 import { plainValue, sqlLiteral } from "./_dataset_values.ts";
-import { checkDatasetGrant, DATASET_TOOLS } from "./dataset_grants.ts";
+import { checkDatasetGrant, checkDatasetSqlGrant, DATASET_TOOLS } from "./dataset_grants.ts";
+import { DatasetSql, type SqlRequest, type SqlTable } from "./_dataset_sql.ts";
+import type { DatasetSqlLimits } from "./dataset_sql_limits.ts";
 import type {
   DatasetQuery,
   DatasetStore,
@@ -46,6 +48,8 @@ export interface DatasetToolkitOptions extends Omit<LanceDatasetStoreOptions, "d
    * the first dataset call, so a room that never uses datasets never loads the engine.
    */
   store?: (room: DatasetRoom) => DatasetStore;
+  /** Limits of the SQL tools (time, DuckDB memory and threads, rows read in, open queries). */
+  sql?: Partial<DatasetSqlLimits>;
 }
 
 function invalid(message: string): RoomError {
@@ -194,6 +198,36 @@ function rowsChunk(headers: JsonObject): Uint8Array {
     return out;
   });
   return ArrowTable.fromRows(rows).ipc;
+}
+
+/**
+ * The `open_sql_query`/`execute_sql`/`execute_sql_statement` request: `B{query, tables, namespace,
+ * branch}` + an Arrow IPC table of parameters (or nothing). A table is a name or `{name,
+ * namespace?, alias?, branch?, version?}`; without its own namespace it is in the request's.
+ */
+function sqlRequest(request: JsonObject, ctx: ToolContext): SqlRequest {
+  checkBranch(request);
+  const query = requiredString(request, "query", ctx.tool);
+  const namespace = stringList(request.namespace, "namespace");
+  const raw = request.tables ?? [];
+  if (!Array.isArray(raw)) {
+    throw invalid(`datasets.${ctx.tool}: tables must be a list of names or {name, alias?, …}`);
+  }
+  const tables = raw.map((item, i): SqlTable => {
+    const t: JsonObject = typeof item === "string" ? { name: item } : isObject(item) ? item : {};
+    const name = requiredString(t, "name", `${ctx.tool} tables[${i}]`);
+    checkBranch(t);
+    return {
+      ref: {
+        namespace: t.namespace == null ? namespace : stringList(t.namespace, "namespace"),
+        name,
+      },
+      alias: optionalString(t.alias, `tables[${i}].alias`) ?? name,
+      version: optionalInt(t.version, `tables[${i}].version`),
+    };
+  });
+  const params = ctx.input instanceof BinaryContent ? ctx.input.data : NO_BYTES;
+  return { query, tables, params };
 }
 
 type Unary = (store: DatasetStore, request: JsonObject, ctx: ToolContext) => Promise<Content>;
@@ -476,8 +510,16 @@ function pull(json: boolean): Content {
  *   `{"kind": "ready"}` and each later one when the table has a new version.
  * - The unary tools answer with the exact shapes of §3.3.2.
  *
- * [impl] Not served: branches other than main, the SQL tools (`open_sql_query`, `execute_sql`,
- * …), `import_storage`/`export_storage`: they answer 1002 saying so.
+ * - The SQL tools (`open_sql_query`, `execute_sql`, `execute_sql_statement`, `read_sql_query`,
+ *   `close_sql_query`, `cancel_sql_query`) run one read-only statement on DuckDB (loaded on the
+ *   first SQL call) over copies of the tables the request names (`tables`, at their `version`,
+ *   under their `alias` or name), each query in its own in-memory database with a time limit,
+ *   DuckDB memory and thread limits and a cap on the rows read in (`options.sql`). Results
+ *   come back as Arrow IPC like the sqlite toolkit's. A statement that would change data
+ *   answers 1002 pointing at insert/update/delete/merge; each table needs `read` in the grant.
+ *
+ * [impl] Not served: branches other than main, `import_storage`/`export_storage`: they answer
+ * 1002 saying so.
  *
  * @param room The room.
  * @param options The store and its limits.
@@ -513,6 +555,71 @@ export function datasetToolkit(
   const grant = (ctx: ToolContext, request: JsonObject): void => {
     const denied = checkDatasetGrant(ctx.scope, ctx.tool, request);
     if (denied) throw denied;
+  };
+  const sql = new DatasetSql(open, options.sql);
+  /** An open query by the request's `query_id`, after the grant check on its tables. */
+  const sqlQuery = (ctx: ToolContext, request: JsonObject) => {
+    grant(ctx, request);
+    const id = requiredString(request, "query_id", ctx.tool);
+    const query = sql.find(id);
+    const denied = query &&
+      checkDatasetSqlGrant(ctx.scope, ctx.tool, query.tables.map((t) => t.ref));
+    if (denied) throw denied;
+    return { id, query };
+  };
+  const sqlOpen = (statement: boolean): RoomTool => async (ctx) => {
+    const request = jsonInput(ctx);
+    grant(ctx, request);
+    const parsed = sqlRequest(request, ctx);
+    const denied = checkDatasetSqlGrant(ctx.scope, ctx.tool, parsed.tables.map((t) => t.ref));
+    if (denied) throw denied;
+    open();
+    const result = await sql.open(parsed, statement);
+    if ("rowsAffected" in result) return new JsonContent({ rows_affected: result.rowsAffected });
+    return new BinaryContent(result.schema, { kind: "query", query_id: result.queryId });
+  };
+  const SQL_TOOLS: Readonly<Record<string, RoomTool>> = {
+    open_sql_query: sqlOpen(false),
+    // [impl] Every dataset SQL statement reads, so execute_sql always answers with a query.
+    execute_sql: sqlOpen(false),
+    execute_sql_statement: sqlOpen(true),
+    close_sql_query: (ctx) => {
+      const { id } = sqlQuery(ctx, jsonInput(ctx));
+      sql.close(id);
+      return EMPTY;
+    },
+    cancel_sql_query: (ctx) => {
+      const { id } = sqlQuery(ctx, jsonInput(ctx));
+      return new JsonContent({ status: sql.cancel(id) });
+    },
+    read_sql_query: async (ctx) => {
+      const input = ctx.inputStream[Symbol.asyncIterator]();
+      const start = await startChunk(ctx, input);
+      const { query } = sqlQuery(ctx, start.headers);
+      if (query === null) {
+        throw new RoomError(
+          "the SQL query was closed; open it again (open_sql_query)",
+          ErrorCode.INVALID_STATE,
+        );
+      }
+      return (async function* (): AsyncGenerator<Content> {
+        try {
+          while (true) {
+            const next = await input.next();
+            if (next.done) return; // the caller closed its input or left; the query stays open
+            const parts = chunkParts(next.value);
+            if (parts === null || parts.headers.kind !== "pull") {
+              throw invalid(`datasets.read_sql_query: expected a {"kind": "pull"} chunk or close`);
+            }
+            const batch = await query.next();
+            if (batch === null) return;
+            yield new BinaryContent(batch, { kind: "data" });
+          }
+        } catch (error) {
+          yield errorChunk(error);
+        }
+      })();
+    },
   };
 
   const unary = (handler: Unary): RoomTool => async (ctx) => {
@@ -646,7 +753,7 @@ export function datasetToolkit(
       ? searchStream
       : tool === "watch_table"
       ? watchStream
-      : unary(UNARY[tool]);
+      : SQL_TOOLS[tool] ?? unary(UNARY[tool]);
   }
   for (const tool of UNSUPPORTED) {
     tools[tool] = () => {
@@ -663,6 +770,7 @@ export function datasetToolkit(
     tools,
     async close(): Promise<void> {
       closed = true;
+      sql.closeAll();
       const closing = store;
       store = undefined;
       await closing?.close();
@@ -672,12 +780,6 @@ export function datasetToolkit(
 
 /** Tools of the protocol this server refuses with a clear 1002 (see the toolkit's note). */
 const UNSUPPORTED: readonly string[] = [
-  "open_sql_query",
-  "execute_sql",
-  "execute_sql_statement",
-  "read_sql_query",
-  "close_sql_query",
-  "cancel_sql_query",
   "import_storage",
   "export_storage",
 ];
