@@ -173,6 +173,54 @@ export interface DatasetWatchEvent {
   endVersion?: number;
 }
 
+/** One table an SQL query reads: its name, or where and how. */
+export interface DatasetSqlTable {
+  /** The table name. */
+  name: string;
+  /** Its namespace (default: the query's). */
+  namespace?: readonly string[];
+  /** The name the SQL uses for it (default: its name). */
+  alias?: string;
+  /** Its branch (default: main). */
+  branch?: string;
+  /** The version to read (default: the latest). */
+  version?: number;
+}
+
+/** An SQL query over dataset tables. */
+export interface DatasetSqlOptions extends DatasetScope {
+  /** One SQL statement (read-only on our server). */
+  query: string;
+  /** The tables it reads, by name or {@linkcode DatasetSqlTable}. */
+  tables?: readonly (string | DatasetSqlTable)[];
+  /** Parameters: a one-row table (or a plain object) whose columns bind `$name` / `?` in order. */
+  params?: ArrowTable | Readonly<Record<string, unknown>>;
+}
+
+/** An open SQL query: read it with `readSqlQuery`, then `closeSqlQuery`. */
+export interface DatasetSqlQuery {
+  /** Always `query`. */
+  kind: "query";
+  /** Its id (room-wide). */
+  queryId: string;
+  /** The result's columns (the official client gives an Arrow `schema` here). */
+  columns: DatasetColumn[];
+}
+
+/** A statement that returned no rows. */
+export interface DatasetSqlStatement {
+  /** Always `statement`. */
+  kind: "statement";
+  /** Rows it changed. */
+  rowsAffected: number;
+}
+
+/** What `executeSql` gives. */
+export type DatasetSqlExecution = DatasetSqlQuery | DatasetSqlStatement;
+
+/** What `cancelSqlQuery` reports. */
+export type DatasetSqlCancelStatus = "cancelled" | "cancelling" | "not_cancellable";
+
 function isObject(value: unknown): value is JsonObject {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
@@ -954,5 +1002,168 @@ export class DatasetsClient {
       parentBranch: typeof b.parent_branch === "string" ? b.parent_branch : null,
       parentVersion: typeof b.parent_version === "number" ? b.parent_version : null,
     }));
+  }
+
+  // ------------------------------------------------------------------------------------- sql
+
+  #sqlInput(options: DatasetSqlOptions): BinaryContent {
+    const params = options.params === undefined
+      ? NO_BYTES
+      : options.params instanceof ArrowTable
+      ? options.params.ipc
+      : ArrowTable.fromRows([options.params as Record<string, unknown>]).ipc;
+    return new BinaryContent(params, {
+      query: options.query,
+      tables: (options.tables ?? []).map((t) =>
+        typeof t === "string" ? { name: t } : {
+          name: t.name,
+          ...(t.namespace ? { namespace: [...t.namespace] } : {}),
+          ...(t.alias !== undefined ? { alias: t.alias } : {}),
+          ...(t.branch !== undefined ? { branch: t.branch } : {}),
+          ...(t.version !== undefined ? { version: t.version } : {}),
+        }
+      ),
+      ...scope(options),
+    });
+  }
+
+  #sqlQuery(tool: string, content: Content): DatasetSqlQuery {
+    const id = content instanceof BinaryContent ? content.headers.query_id : undefined;
+    if (typeof id !== "string" || id === "") throw unexpected(tool, content);
+    return {
+      kind: "query",
+      queryId: id,
+      columns: ArrowTable.fromIpc((content as BinaryContent).data).columns,
+    };
+  }
+
+  /**
+   * Runs an SQL query over dataset tables and reads the whole result.
+   *
+   * @param options The query, the tables it reads and its parameters.
+   * @returns One table per chunk the server sent (none when no row matched).
+   */
+  async sql(options: DatasetSqlOptions): Promise<ArrowTable[]> {
+    const out: ArrowTable[] = [];
+    for await (const table of this.sqlStream(options)) out.push(table);
+    return out;
+  }
+
+  /**
+   * Runs an SQL query and reads its result chunk by chunk; the query is closed at the end.
+   *
+   * @param options The query, the tables it reads and its parameters.
+   * @returns The result's chunks.
+   */
+  async *sqlStream(options: DatasetSqlOptions): AsyncGenerator<ArrowTable> {
+    const result = await this.executeSql(options);
+    if (result.kind === "statement") {
+      throw new RoomError(
+        `SQL statement did not return rows; rows_affected=${result.rowsAffected}`,
+        ErrorCode.INVALID_REQUEST,
+      );
+    }
+    try {
+      yield* this.readSqlQuery({ queryId: result.queryId, timeout: options.timeout });
+    } finally {
+      await this.closeSqlQuery({ queryId: result.queryId });
+    }
+  }
+
+  /**
+   * Opens an SQL query that returns rows, for {@linkcode readSqlQuery}.
+   *
+   * @param options The query, the tables it reads and its parameters.
+   * @returns Its id and result columns.
+   */
+  async openSqlQuery(options: DatasetSqlOptions): Promise<DatasetSqlQuery> {
+    return this.#sqlQuery(
+      "open_sql_query",
+      await this.#invoke("open_sql_query", this.#sqlInput(options), options),
+    );
+  }
+
+  /**
+   * Runs an SQL statement: a query is opened (read it with {@linkcode readSqlQuery}), anything
+   * else reports the rows it changed.
+   *
+   * @param options The statement, the tables it reads and its parameters.
+   * @returns The query, or the statement's result.
+   */
+  async executeSql(options: DatasetSqlOptions): Promise<DatasetSqlExecution> {
+    const content = await this.#invoke("execute_sql", this.#sqlInput(options), options);
+    if (content instanceof JsonContent && isObject(content.json)) {
+      const n = content.json.rows_affected;
+      if (content.json.kind !== "statement" || typeof n !== "number") {
+        throw unexpected("execute_sql", content);
+      }
+      return { kind: "statement", rowsAffected: n };
+    }
+    return this.#sqlQuery("execute_sql", content);
+  }
+
+  /**
+   * Reads an open query's result, one chunk per pull; reading again goes on where it stopped.
+   *
+   * @param options The query id.
+   * @returns The chunks.
+   */
+  async *readSqlQuery(
+    options: DatasetRequestOptions & { queryId: string },
+  ): AsyncGenerator<ArrowTable> {
+    const start = { kind: "start", query_id: options.queryId };
+    for await (const chunk of this.#read("read_sql_query", start, options)) {
+      if (!(chunk instanceof BinaryContent) || chunk.headers.kind !== "data") {
+        throw unexpected("read_sql_query", chunk);
+      }
+      yield ArrowTable.fromIpc(chunk.data);
+    }
+  }
+
+  /**
+   * Releases an open query.
+   *
+   * @param options The query id.
+   */
+  async closeSqlQuery(options: DatasetRequestOptions & { queryId: string }): Promise<void> {
+    await this.#invoke("close_sql_query", { query_id: options.queryId }, options);
+  }
+
+  /**
+   * Stops an open query; later reads fail.
+   *
+   * @param options The query id.
+   * @returns `cancelled`, or `not_cancellable` when it was already read to the end or closed.
+   */
+  async cancelSqlQuery(
+    options: DatasetRequestOptions & { queryId: string },
+  ): Promise<{ status: DatasetSqlCancelStatus }> {
+    const json = await this.#json("cancel_sql_query", { query_id: options.queryId }, options);
+    const status = json.status;
+    if (status !== "cancelled" && status !== "cancelling" && status !== "not_cancellable") {
+      throw unexpected("cancel_sql_query", new JsonContent(json));
+    }
+    return { status };
+  }
+
+  /**
+   * Runs an SQL statement to its end without reading rows.
+   *
+   * @param options The statement, the tables it reads and its parameters.
+   * @returns The rows it changed (always 0 on our server, where SQL over datasets only reads).
+   */
+  async executeSqlStatement(options: DatasetSqlOptions): Promise<number> {
+    const content = await this.#invoke(
+      "execute_sql_statement",
+      this.#sqlInput(options),
+      options,
+    );
+    const n = content instanceof JsonContent && isObject(content.json)
+      ? content.json.rows_affected
+      : undefined;
+    if (typeof n !== "number" || !Number.isInteger(n)) {
+      throw unexpected("execute_sql_statement", content);
+    }
+    return n;
   }
 }
