@@ -144,23 +144,83 @@ export function headerFrame(id: number, type: string, count: number): Uint8Array
  */
 export function packJson(json: string, payload?: Uint8Array): Uint8Array {
   const extra = payload?.length ?? 0;
+  const head = packedHead(json, extra > 0);
+  if (extra === 0) return head;
+  const out = new Uint8Array(head.length + extra);
+  out.set(head);
+  out.set(payload!, head.length);
+  return out;
+}
+
+/**
+ * The part of a packed message before its payload: the 8-byte length, the UTF-8 JSON text and,
+ * when a payload follows, the spaces that pad it (see {@linkcode packJson}).
+ *
+ * @param json The JSON text.
+ * @param withPayload Whether a payload follows.
+ * @returns The bytes.
+ */
+export function packedHead(json: string, withPayload: boolean): Uint8Array {
   const n = json.length;
-  const padded = (length: number) => extra > 0 ? (length + 7) & ~7 : length;
+  const padded = (length: number) => withPayload ? (length + 7) & ~7 : length;
   // Assume ASCII; a string with other characters does not fit and is encoded again.
-  let out = new Uint8Array(8 + padded(n) + extra);
+  let out = new Uint8Array(8 + padded(n));
   let length = n;
   if (encodeUtf8Into(json, out.subarray(8, 8 + n)) !== n) {
     const bytes = encodeUtf8(json);
     length = bytes.length;
-    out = new Uint8Array(8 + padded(length) + extra);
+    out = new Uint8Array(8 + padded(length));
     out.set(bytes, 8);
   }
   const header = padded(length);
   out.fill(0x20, 8 + length, 8 + header);
   writeUint32(out, 0, 0);
   writeUint32(out, 4, header);
-  if (extra > 0) out.set(payload!, 8 + header);
   return out;
+}
+
+/**
+ * Cuts a message's data, given as consecutive parts, into data packets 1..N of `chunkSize` bytes
+ * without copying it: each packet is passed to `emit` as its 12-byte packet header followed by
+ * views of the parts.
+ *
+ * @param id The message id.
+ * @param parts The data, in order.
+ * @param chunkSize Data bytes per packet.
+ * @param emit Takes each packet's pieces.
+ * @returns The number of data packets.
+ */
+export function dataPacketParts(
+  id: number,
+  parts: readonly Uint8Array[],
+  chunkSize: number,
+  emit: (pieces: Uint8Array[]) => void,
+): number {
+  let total = 0;
+  for (const part of parts) total += part.length;
+  const count = Math.ceil(total / chunkSize);
+  let p = 0;
+  let offset = 0;
+  for (let i = 1; i <= count; i++) {
+    const head = allocFrame(12);
+    writeId(head, 0, id);
+    writeUint32(head, 8, i);
+    const pieces = [head];
+    let room = chunkSize;
+    while (room > 0 && p < parts.length) {
+      const part = parts[p];
+      const take = Math.min(room, part.length - offset);
+      if (take > 0) pieces.push(part.subarray(offset, offset + take));
+      room -= take;
+      offset += take;
+      if (offset === part.length) {
+        p++;
+        offset = 0;
+      }
+    }
+    emit(pieces);
+  }
+  return count;
 }
 
 /**

@@ -13,6 +13,8 @@ export interface SocketLike {
   onclose: ((event: { code: number; reason: string }) => void) | null;
   onerror: ((event: { message?: string }) => void) | null;
   send(data: Uint8Array): void;
+  /** Sends one binary message made of these pieces, back to back. Only the `ws` socket has it. */
+  sendParts?(pieces: Uint8Array[]): void;
   close(code?: number, reason?: string): void;
   /**
    * Receives every incoming message's bytes directly (text messages as their UTF-8 bytes),
@@ -55,7 +57,7 @@ export async function openNodeWebSocket(
   // batched; a close flushes the batch first so that it stays the last frame.
   const send = socket.send.bind(socket);
   const close = socket.close.bind(socket);
-  let batch: Uint8Array[] = [];
+  let batch: Frame[] = [];
   let batchSize = 0;
   const flush = () => {
     const frames = batch;
@@ -75,6 +77,19 @@ export async function openNodeWebSocket(
     if (batch.length === 0) queueMicrotask(flush);
     batch.push(data);
     batchSize += frameHeaderSize(data.length) + data.length;
+    if (batchSize >= FLUSH_AT) flush();
+  };
+  // A frame of several pieces (a packet header and a view of the message's data) is joined only
+  // where it is masked, so the data is copied once on its way to the socket.
+  socket.sendParts = (pieces: Uint8Array[]) => {
+    if (socket.readyState !== 1 || !socket._socket) {
+      socket.send(joined(pieces));
+      return;
+    }
+    if (batch.length === 0) queueMicrotask(flush);
+    batch.push(pieces);
+    const n = piecesLength(pieces);
+    batchSize += frameHeaderSize(n) + n;
     if (batchSize >= FLUSH_AT) flush();
   };
   socket.close = (code?: number, reason?: string) => {
@@ -171,21 +186,47 @@ const MASK_POOL_SIZE = 8192;
 let maskPool = new Uint8Array(0);
 let maskOffset = 0;
 
+/** One outgoing frame's payload: one buffer, or pieces to be sent back to back. */
+export type Frame = Uint8Array | Uint8Array[];
+
+function piecesLength(pieces: Uint8Array[]): number {
+  let n = 0;
+  for (const piece of pieces) n += piece.length;
+  return n;
+}
+
+/**
+ * Joins pieces into one buffer.
+ *
+ * @param pieces The pieces.
+ * @returns Their bytes back to back.
+ */
+export function joined(pieces: Uint8Array[]): Uint8Array {
+  if (pieces.length === 1) return pieces[0];
+  const out = new Uint8Array(piecesLength(pieces));
+  let o = 0;
+  for (const piece of pieces) {
+    out.set(piece, o);
+    o += piece.length;
+  }
+  return out;
+}
+
 /**
  * Encodes frames as masked binary WebSocket frames (RFC 6455 §5.2), back to back.
  *
- * @param frames The payloads.
+ * @param frames The payloads, each one buffer or pieces sent back to back.
  * @param size The total size with headers.
  * @returns The bytes to write.
  */
-export function maskedFrames(frames: Uint8Array[], size: number): Uint8Array {
+export function maskedFrames(frames: Frame[], size: number): Uint8Array {
   // Rounded up to whole 32-bit words, so that the payloads can be masked a word at a time.
   const buffer = new ArrayBuffer((size + 3) & ~3);
   const out = new Uint8Array(buffer);
   const words = new Uint32Array(buffer);
   let o = 0;
-  for (const data of frames) {
-    const n = data.length;
+  for (const frame of frames) {
+    const n = Array.isArray(frame) ? piecesLength(frame) : frame.length;
     out[o++] = 0x82; // FIN, binary
     if (n < 126) {
       out[o++] = 0x80 | n;
@@ -212,7 +253,15 @@ export function maskedFrames(frames: Uint8Array[], size: number): Uint8Array {
     const mask = maskPool.subarray(maskOffset, maskOffset + 4);
     maskOffset += 4;
     out.set(mask, o);
-    out.set(data, o + 4);
+    if (Array.isArray(frame)) {
+      let p = o + 4;
+      for (const piece of frame) {
+        out.set(piece, p);
+        p += piece.length;
+      }
+    } else {
+      out.set(frame, o + 4);
+    }
     maskInPlace(out, words, o + 4, n, mask);
     o += 4 + n;
   }

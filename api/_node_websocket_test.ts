@@ -55,3 +55,16 @@ Deno.test("maskedFrames draws a fresh mask per frame", () => {
   for (let i = 0; i < 64; i++) masks.add(bytes.slice(i * 10 + 2, i * 10 + 6).join());
   assert.ok(masks.size > 60);
 });
+
+Deno.test("maskedFrames joins a frame given as pieces", () => {
+  const pieces = [
+    Uint8Array.of(1, 2, 3),
+    new Uint8Array(0),
+    new Uint8Array(70000).fill(9),
+    Uint8Array.of(4),
+  ];
+  const whole = new Uint8Array([...pieces.flatMap((p) => [...p])]);
+  const frames = [Uint8Array.of(7), pieces, whole];
+  const size = frameHeaderSize(1) + 1 + 2 * (frameHeaderSize(whole.length) + whole.length);
+  assert.deepEqual(parse(maskedFrames(frames, size)), [Uint8Array.of(7), whole, whole]);
+});

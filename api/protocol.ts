@@ -14,7 +14,14 @@ import {
   type ProtocolMessage,
 } from "./framing.ts";
 import type { JsonObject } from "./packing.ts";
-import { headerFrame, packedDataFrame, packJson, writeBigId } from "./_frames.ts";
+import {
+  dataPacketParts,
+  headerFrame,
+  packedDataFrame,
+  packedHead,
+  packJson,
+  writeBigId,
+} from "./_frames.ts";
 
 /** The message type of every answer to a request. */
 export const RESPONSE_TYPE = "__response__";
@@ -31,6 +38,12 @@ export interface ProtocolChannel {
    * together, for example).
    */
   send(frame: Uint8Array): void;
+  /**
+   * Sends one binary frame made of these pieces, back to back (optional). A protocol with a
+   * channel that has it sends the packets of a big message as views of the message's data instead
+   * of copying each into a frame of its own; the pieces are never modified after they were passed.
+   */
+  sendParts?(pieces: Uint8Array[]): void;
   /** Closes the transport. */
   close(code?: number, reason?: string): void;
 }
@@ -296,10 +309,26 @@ export class Protocol {
       throw new ConnectionClosedError(`cannot send ${type}: the connection is closed`);
     }
     const messageId = id ?? this.nextId();
+    if (this.#channel.sendParts && data.length > this.#chunkSize) {
+      this.#sendParts(type, [data], messageId);
+      return messageId;
+    }
     for (const frame of encodePackets({ id: messageId, type, data }, this.#chunkSize)) {
       this.#channel.send(frame);
     }
     return messageId;
+  }
+
+  /** Sends a message whose data is `parts` back to back, its packets as views of the parts. */
+  #sendParts(type: string, parts: Uint8Array[], id: number): void {
+    if (!Number.isSafeInteger(id) || id < 0) {
+      throw new ProtocolError(`message id ${id} is not an integer in [0, 2^53)`);
+    }
+    let total = 0;
+    for (const part of parts) total += part.length;
+    const channel = this.#channel;
+    channel.send(headerFrame(id, type, Math.ceil(total / this.#chunkSize)));
+    dataPacketParts(id, parts, this.#chunkSize, (pieces) => channel.sendParts!(pieces));
   }
 
   /**
@@ -327,7 +356,11 @@ export class Protocol {
       ? packedDataFrame(id, json, payload, this.#chunkSize)
       : null;
     if (frame === null) {
-      this.send(type, packJson(json, payload), id);
+      if (this.#channel.sendParts && payload !== undefined && payload.length > 0) {
+        this.#sendParts(type, [packedHead(json, true), payload], id);
+      } else {
+        this.send(type, packJson(json, payload), id);
+      }
       return;
     }
     this.#channel.send(headerFrame(id, type, 1));

@@ -166,32 +166,41 @@ Deno.test("sendPacked, requestPacked and respond send the same frames as packMes
     { s: "é".repeat(300), n: 1 },
     { s: "😀".repeat(2000) },
   ];
-  for (const chunkSize of [1024, 64]) {
-    for (const header of headers) {
-      for (const payload of [undefined, new Uint8Array([1, 2, 3])]) {
-        const frames: Uint8Array[] = [];
-        const p = new Protocol({ send: (f) => frames.push(f.slice()), close: () => {} }, {
-          chunkSize,
-        });
-        p.sendPacked("t", header, payload, 5);
-        assert.deepEqual(
-          frames,
-          encodePackets({ id: 5, type: "t", data: packMessage(header, payload) }, chunkSize),
-        );
-        frames.length = 0;
-        p.requestPacked("t", header, payload).catch(() => {}); // takes id 0
-        assert.deepEqual(
-          frames,
-          encodePackets({ id: 0, type: "t", data: packMessage(header, payload) }, chunkSize),
-        );
-        frames.length = 0;
-        const content = new JsonContent(header);
-        p.respond(9, content);
-        assert.deepEqual(
-          frames,
-          encodePackets({ id: 9, type: "__response__", data: content.pack() }, chunkSize),
-        );
-        p.closed(); // fails the request above
+  const big = new Uint8Array(5000).map((_, i) => i & 0xff);
+  // A channel with sendParts gets big messages as pieces: joined, they are the same frames.
+  for (const withParts of [false, true]) {
+    for (const chunkSize of [1024, 64]) {
+      for (const header of headers) {
+        for (const payload of [undefined, new Uint8Array([1, 2, 3]), big]) {
+          const frames: Uint8Array[] = [];
+          const channel = {
+            send: (f: Uint8Array) => frames.push(f.slice()),
+            close: () => {},
+            sendParts: withParts
+              ? (pieces: Uint8Array[]) => frames.push(new Uint8Array(pieces.flatMap((x) => [...x])))
+              : undefined,
+          };
+          const p = new Protocol(channel, { chunkSize });
+          p.sendPacked("t", header, payload, 5);
+          assert.deepEqual(
+            frames,
+            encodePackets({ id: 5, type: "t", data: packMessage(header, payload) }, chunkSize),
+          );
+          frames.length = 0;
+          p.requestPacked("t", header, payload).catch(() => {}); // takes id 0
+          assert.deepEqual(
+            frames,
+            encodePackets({ id: 0, type: "t", data: packMessage(header, payload) }, chunkSize),
+          );
+          frames.length = 0;
+          const content = new JsonContent(header);
+          p.respond(9, content);
+          assert.deepEqual(
+            frames,
+            encodePackets({ id: 9, type: "__response__", data: content.pack() }, chunkSize),
+          );
+          p.closed(); // fails the request above
+        }
       }
     }
   }

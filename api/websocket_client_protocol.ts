@@ -1,7 +1,7 @@
 import { ConnectionClosedError, RoomError } from "./errors.ts";
 import { EventEmitter } from "./event_emitter.ts";
 import { Protocol, type ProtocolChannel, type ProtocolOptions } from "./protocol.ts";
-import { openNodeWebSocket, type SocketLike } from "./_node_websocket.ts";
+import { joined, openNodeWebSocket, type SocketLike } from "./_node_websocket.ts";
 
 /** How the participant token travels in the WebSocket handshake. */
 export type TokenTransport = "header" | "subprotocol" | "query";
@@ -139,6 +139,14 @@ export class WebSocketClientProtocol extends Protocol {
           throw new ConnectionClosedError("the room connection is not open");
         }
         socket.send(frame);
+      },
+      sendParts(pieces) {
+        const socket = holder.socket;
+        if (!socket || socket.readyState !== 1 /* OPEN */) {
+          throw new ConnectionClosedError("the room connection is not open");
+        }
+        if (socket.sendParts) socket.sendParts(pieces);
+        else socket.send(joined(pieces));
       },
       close(code, reason) {
         holder.socket?.close(code, reason);
