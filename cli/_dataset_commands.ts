@@ -120,9 +120,9 @@ export function addDatasetCommands(room: Command, output: Output): void {
     .option("--mode <mode>", "create (default), overwrite or create_if_not_exists")
     .action(async (opts) => void await (await load()).datasetCreateCommand(opts, output));
   common(dataset.command("import"))
-    .description("stream a CSV, JSON lines or JSON file into a table, with progress")
-    .argument("<file>", "the local file (.csv, .jsonl, .json)")
-    .option("--format <format>", "csv, jsonl or json (default: from the extension)")
+    .description("stream a CSV, JSON lines, JSON or Parquet file into a table, with progress")
+    .argument("<file>", "the local file (.csv, .jsonl, .json, .parquet)")
+    .option("--format <format>", "csv, jsonl, json or parquet (default: from the extension)")
     .option("--mode <mode>", "create (default), overwrite, create_if_not_exists, or append")
     .option("--columns <list>", "column types name:type,… (default: from the data)")
     .option("--batch-rows <n>", "rows per chunk (default 10000)", integer("--batch-rows"))
@@ -139,6 +139,13 @@ export function addDatasetCommands(room: Command, output: Output): void {
     .option("--offset <n>", "rows to skip", integer("--offset"))
     .option("--table-version <n>", "read an older version", integer("--table-version"))
     .action(async (opts) => void await (await load()).datasetSearchCommand(opts, output));
+  common(dataset.command("sql"), false)
+    .description("run a read-only SQL query over tables (a table, or JSON lines with --json)")
+    .argument("<query>", 'the query, e.g. "SELECT count(*) FROM d"')
+    .option("--table <name[=alias]>", "a table the query reads; repeatable", collect)
+    .action(async (query: string, opts) =>
+      void await (await load()).datasetSqlCommand(query, opts, output)
+    );
   for (const spec of SIMPLE) {
     let command = common(dataset.command(spec.name)).description(spec.description);
     if (spec.rows) command = command.argument("<rows>", "the rows as JSON");

@@ -50,6 +50,18 @@ export interface DatasetImportCommandOptions extends DatasetCommandOptions {
   batchRows?: number;
 }
 
+/** Flags of `room dataset sql`. */
+export interface DatasetSqlCommandOptions extends RoomConnectionOptions {
+  /** The tables the query reads, `NAME` or `NAME=ALIAS`; repeatable. */
+  table?: readonly string[];
+  /** The namespace of the tables, segments joined by `/` (default: the root). */
+  namespace?: string;
+  /** The branch (default: main). */
+  branch?: string;
+  /** Print JSON, one object per line, instead of a table. */
+  json?: boolean;
+}
+
 /** Where the table of a command is. */
 function target(options: DatasetCommandOptions): {
   table: string;
@@ -268,7 +280,7 @@ function parseRows(text: string, format: string): Record<string, unknown>[] {
     });
   }
   throw new Error(
-    `format ${format} cannot be imported; use csv, jsonl or json (Parquet: convert it first)`,
+    `format ${format} cannot be imported; use csv, jsonl, json or parquet`,
   );
 }
 
@@ -278,7 +290,7 @@ function formatOf(path: string, format: string | undefined): string {
   if (/\.(jsonl|ndjson)$/i.test(path)) return "jsonl";
   if (/\.json$/i.test(path)) return "json";
   if (/\.parquet$/i.test(path)) return "parquet";
-  throw new Error(`cannot tell the format of ${path}; give --format csv|jsonl|json`);
+  throw new Error(`cannot tell the format of ${path}; give --format csv|jsonl|json|parquet`);
 }
 
 /** `room dataset table`: lists the tables of a namespace. */
@@ -362,8 +374,9 @@ export async function datasetImportCommand(
   env?: Env,
 ): Promise<number> {
   const format = formatOf(path, options.format);
-  const rows = parseRows(await Deno.readTextFile(path), format);
   const batch = options.batchRows ?? 10_000;
+  if (format === "parquet") return await importParquet(path, options, batch, output, env);
+  const rows = parseRows(await Deno.readTextFile(path), format);
   return await withRoom(options, env, async (room) => {
     const t = target(options);
     const columns = options.columns ? parseDatasetColumns(options.columns) : undefined;
@@ -395,6 +408,93 @@ export async function datasetImportCommand(
     const seconds = (performance.now() - started) / 1000;
     output.err(`${rows.length} rows into ${t.table} in ${seconds.toFixed(1)} s`);
     return rows.length;
+  });
+}
+
+/**
+ * A Parquet import: the file read with DuckDB (loaded now) into Arrow chunks of `batch` rows,
+ * streamed into the table like any import, with progress.
+ */
+async function importParquet(
+  path: string,
+  options: DatasetImportCommandOptions,
+  batch: number,
+  output: Output,
+  env: Env | undefined,
+): Promise<number> {
+  const { openParquet } = await import("@meshagent/server");
+  const file = await openParquet(path, { batchRows: batch });
+  try {
+    return await withRoom(options, env, async (room) => {
+      const t = target(options);
+      let sent = 0;
+      const started = performance.now();
+      const chunks = async function* () {
+        for await (const ipc of file.chunks()) {
+          const chunk = ArrowTable.fromIpc(ipc);
+          yield chunk;
+          sent += chunk.numRows;
+          output.err(`imported ${sent}/${file.rows} rows`);
+        }
+      };
+      if (options.mode === "append") {
+        await room.datasets.insertStream({ ...t, chunks: chunks() });
+      } else {
+        await room.datasets.createTableFromDataStream({
+          name: t.table,
+          namespace: t.namespace,
+          branch: t.branch,
+          mode: (options.mode ?? "create") as "create",
+          schema: ArrowTable.fromIpc(file.schema),
+          chunks: chunks(),
+        });
+      }
+      const seconds = (performance.now() - started) / 1000;
+      output.err(`${sent} rows into ${t.table} in ${seconds.toFixed(1)} s`);
+      return sent;
+    });
+  } finally {
+    file.close();
+  }
+}
+
+/**
+ * `room dataset sql QUERY`: runs a read-only SQL query over the tables named with `--table
+ * NAME[=ALIAS]` and prints its rows (a table, or JSON lines with `--json`).
+ *
+ * @param query The SQL query.
+ * @param options The tables, namespace and output format.
+ * @param output Where the rows go.
+ * @param env Reads environment variables.
+ * @returns The rows.
+ *
+ * @example (needs a running room, so shown without running it)
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { datasetSqlCommand } from "@meshagent/cli";
+ * assert(typeof datasetSqlCommand === "function");
+ * // meshagent room dataset sql --room demo --table docs=d "SELECT count(*) FROM d"
+ * ```
+ */
+export async function datasetSqlCommand(
+  query: string,
+  options: DatasetSqlCommandOptions,
+  output: Output,
+  env?: Env,
+): Promise<DatasetRow[]> {
+  const tables = (options.table ?? []).map((spec) => {
+    const eq = spec.indexOf("=");
+    if (eq === 0 || eq === spec.length - 1) {
+      throw new Error(`--table takes NAME or NAME=ALIAS, not ${JSON.stringify(spec)}`);
+    }
+    return eq < 0 ? { name: spec } : { name: spec.slice(0, eq), alias: spec.slice(eq + 1) };
+  });
+  return await withRoom(options, env, async (room) => {
+    const where = scope({ namespace: options.namespace, branch: options.branch });
+    const rows = (await room.datasets.sql({ query, tables, ...where }))
+      .flatMap((t) => t.toRows());
+    printRows(output, rows, options.json);
+    return rows;
   });
 }
 

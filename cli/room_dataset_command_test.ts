@@ -121,3 +121,67 @@ Deno.test("cli room dataset: CSV and column parsing", () => {
     { name: "t", type: "timestamp", nullable: true },
   ]);
 });
+
+Deno.test("cli room dataset: sql over tables (aliases, --json, bad SQL) and a Parquet import", async () => {
+  const server = await startTestServer();
+  const dir = await Deno.makeTempDir();
+  try {
+    const room = "cli-ds-sql";
+    // A Parquet file made with DuckDB: 2500 rows over two row groups' worth of chunks.
+    const parquet = join(dir, "events.parquet");
+    const { DuckDBInstance } = await import("@duckdb/node-api");
+    const db = await DuckDBInstance.create(":memory:");
+    const conn = await db.connect();
+    await conn.run(
+      `COPY (SELECT i::BIGINT AS id, 'kind ' || (i % 3) AS kind, i / 4 AS weight ` +
+        `FROM range(2500) t(i)) TO '${parquet}' (FORMAT parquet)`,
+    );
+    conn.closeSync();
+    db.closeSync();
+
+    let r = await cli(server, room, "import", "--table", "events", parquet, "--batch-rows", "1000");
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /imported 1000\/2500 rows/);
+    assert.match(r.stderr, /imported 2500\/2500 rows/);
+    r = await cli(server, room, "inspect", "--table", "events");
+    assert.match(r.stdout, /id\s+int64/);
+    assert.match(r.stdout, /kind\s+utf8/);
+
+    r = await cli(
+      server,
+      room,
+      "sql",
+      "SELECT kind, count(*) AS n FROM e GROUP BY kind ORDER BY kind",
+      "--table",
+      "events=e",
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trimEnd().split("\n"), [
+      "kind    n",
+      "------  ---",
+      "kind 0  834",
+      "kind 1  833",
+      "kind 2  833",
+    ]);
+    r = await cli(
+      server,
+      room,
+      "sql",
+      "SELECT max(id) AS top FROM events",
+      "--table",
+      "events",
+      "--json",
+    );
+    assert.deepEqual(JSON.parse(r.stdout), { top: 2499 });
+
+    r = await cli(server, room, "sql", "SELEKT 1");
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /syntax error/);
+    r = await cli(server, room, "sql", "DELETE FROM events", "--table", "events");
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /read-only/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await server.close();
+  }
+});

@@ -14,7 +14,13 @@ import {
   loadDuckDb,
   openDuckSandbox,
 } from "./_duckdb.ts";
-import { duckColumns, duckParam, DuckResultEncoder, quoteIdent } from "./_duckdb_arrow.ts";
+import {
+  DuckBatchReader,
+  duckColumns,
+  duckParam,
+  DuckResultEncoder,
+  quoteIdent,
+} from "./_duckdb_arrow.ts";
 import { SqlQueries, type SqlQueryCursor } from "./_sql_queries.ts";
 import { type DatasetSqlLimits, DEFAULT_SQL_LIMITS } from "./dataset_sql_limits.ts";
 
@@ -102,8 +108,7 @@ export class DuckQuery implements SqlQueryCursor {
   readonly #connection: DuckConnection;
   readonly #result: DuckResult;
   readonly #encoder: DuckResultEncoder;
-  readonly #limits: DatasetSqlLimits;
-  readonly #duck: DuckDb;
+  readonly #reader: DuckBatchReader;
 
   /**
    * Made by {@linkcode DatasetSql.open}.
@@ -122,13 +127,25 @@ export class DuckQuery implements SqlQueryCursor {
     this.#connection = parts.connection;
     this.#result = parts.result;
     this.tables = parts.tables;
-    this.#limits = parts.limits;
-    this.#duck = parts.duck;
     this.#lastUsed = Date.now();
     this.#encoder = new DuckResultEncoder(
       parts.result.deduplicatedColumnNames(),
       parts.result.columnTypes(),
       parts.duck,
+    );
+    const { limits } = parts;
+    this.#reader = new DuckBatchReader(
+      this.#encoder,
+      () =>
+        step(
+          this.#connection,
+          limits.timeoutMs,
+          "reading its result",
+          () => parts.result.fetchChunk(),
+          () => this.#stopped(),
+        ),
+      parts.duck,
+      limits.batchRows,
     );
   }
 
@@ -160,29 +177,10 @@ export class DuckQuery implements SqlQueryCursor {
     this.#busy = true;
     this.#lastUsed = Date.now();
     try {
-      const columns: Js[][] = this.#encoder.schemaWidth().map(() => []);
-      let rows = 0;
-      while (rows < this.#limits.batchRows) {
-        const chunk = await step(
-          this.#connection,
-          this.#limits.timeoutMs,
-          "reading its result",
-          () => this.#result.fetchChunk(),
-          () => this.#stopped(),
-        );
-        if (this.#state !== "open") break;
-        if (chunk === null || chunk.rowCount === 0) {
-          this.#state = "finished";
-          break;
-        }
-        const values = chunk.convertColumns(this.#duck.JSDuckDBValueConverter);
-        values.forEach((column, i) => {
-          for (const value of column) columns[i].push(value);
-        });
-        rows += chunk.rowCount;
-      }
+      const batch = await this.#reader.next(() => this.#stopped());
       if (this.#stopped()) return await this.next(); // throws why
-      return rows === 0 ? null : this.#encoder.encode(columns, rows);
+      if (this.#reader.done) this.#state = "finished";
+      return batch;
     } finally {
       this.#busy = false;
       this.#lastUsed = Date.now();

@@ -250,7 +250,7 @@ export class DuckResultEncoder {
     this.#schema = new arrow.Schema(this.#fields);
   }
 
-  /** One empty list per column. */
+  /** One entry per column. */
   schemaWidth(): unknown[] {
     return this.#columns.map(() => null);
   }
@@ -277,5 +277,68 @@ export class DuckResultEncoder {
       new arrow.Table(this.#schema, [new arrow.RecordBatch(this.#schema, data)]),
       "stream",
     );
+  }
+}
+
+/**
+ * Reads a DuckDB result in Arrow batches of exactly `batchRows` rows (the last one fewer):
+ * DuckDB's chunks (up to 2048 rows) are gathered, and the rows past a batch carried over.
+ */
+export class DuckBatchReader {
+  readonly #encoder: DuckResultEncoder;
+  readonly #fetch: () => Promise<import("@duckdb/node-api").DuckDBDataChunk | null>;
+  readonly #duck: DuckDb;
+  readonly #batchRows: number;
+  #pending: Js[][];
+  #rows = 0;
+  #exhausted = false;
+
+  /**
+   * @param encoder The result's encoder.
+   * @param fetch Gives DuckDB's next chunk (null or empty at the end).
+   * @param duck The DuckDB module.
+   * @param batchRows Rows per batch.
+   */
+  constructor(
+    encoder: DuckResultEncoder,
+    fetch: () => Promise<import("@duckdb/node-api").DuckDBDataChunk | null>,
+    duck: DuckDb,
+    batchRows: number,
+  ) {
+    this.#encoder = encoder;
+    this.#fetch = fetch;
+    this.#duck = duck;
+    this.#batchRows = Math.max(1, Math.floor(batchRows));
+    this.#pending = encoder.schemaWidth().map(() => []);
+  }
+
+  /** True once every row was given out. */
+  get done(): boolean {
+    return this.#exhausted && this.#rows === 0;
+  }
+
+  /**
+   * The next batch as one Arrow IPC stream, or null at the end (or when `stop` says so).
+   *
+   * @param stop Checked between DuckDB chunks.
+   */
+  async next(stop: () => boolean = () => false): Promise<Uint8Array | null> {
+    while (!this.#exhausted && this.#rows < this.#batchRows) {
+      if (stop()) return null;
+      const chunk = await this.#fetch();
+      if (chunk === null || chunk.rowCount === 0) {
+        this.#exhausted = true;
+        break;
+      }
+      chunk.convertColumns(this.#duck.JSDuckDBValueConverter).forEach((column, i) => {
+        for (const value of column) this.#pending[i].push(value);
+      });
+      this.#rows += chunk.rowCount;
+    }
+    if (this.#rows === 0 || stop()) return null;
+    const take = Math.min(this.#batchRows, this.#rows);
+    const columns = this.#pending.map((column) => column.splice(0, take));
+    this.#rows -= take;
+    return this.#encoder.encode(columns, take);
   }
 }

@@ -71,7 +71,9 @@ Deno.test("dataset sql: our DatasetsClient runs queries with params, versions an
 });
 
 Deno.test("dataset sql: a query past the time limit is stopped; the room and others answer", async () => {
-  const server = await startTestServer({ server: { dataset: { sql: { timeoutMs: 300 } } } });
+  const server = await startTestServer({
+    server: { dataset: { sql: { timeoutMs: 300, batchRows: 1000 } } },
+  });
   const room = await server.connect("sql-slow", "owner");
   const other = await server.connect("sql-other", "owner");
   try {
@@ -82,6 +84,9 @@ Deno.test("dataset sql: a query past the time limit is stopped; the room and oth
     await assert.rejects(slow, coded(1009, /time limit \(300 ms\)/));
     const [t] = await room.datasets.sql({ query: "SELECT 42 AS answer" });
     assert.deepEqual(t.toRows(), [{ answer: 42 }]);
+    // A result comes in chunks of batchRows rows.
+    const chunks = await room.datasets.sql({ query: "SELECT * FROM range(2500)" });
+    assert.deepEqual(chunks.map((c) => c.numRows), [1000, 1000, 500]);
   } finally {
     await room.dispose();
     await other.dispose();

@@ -43,6 +43,7 @@ export * from "./lance_dataset_store.ts";
 export * from "./dataset_grants.ts";
 export * from "./dataset_toolkit.ts";
 export * from "./dataset_sql_limits.ts";
+export * from "./parquet_reader.ts";
 export * from "./toolkit_registry.ts";
 export * from "./storage_toolkit.ts";
 export * from "./sync_toolkit_options.ts";
