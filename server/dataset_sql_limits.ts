@@ -50,7 +50,7 @@ export const DEFAULT_SQL_LIMITS: DatasetSqlLimits = {
   threads: 1,
   maxInputRows: 2_000_000,
   maxInputBytes: 256 * 1024 * 1024,
-  maxOpen: 32,
+  maxOpen: 8,
   idleMs: 10 * 60_000,
   batchRows: 8192,
 };
