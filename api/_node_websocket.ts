@@ -58,6 +58,7 @@ export async function openNodeWebSocket(
   const send = socket.send.bind(socket);
   const close = socket.close.bind(socket);
   let batch: Frame[] = [];
+  const slots: ArrayBuffer[] = [];
   let batchSize = 0;
   const flush = () => {
     const frames = batch;
@@ -67,7 +68,12 @@ export async function openNodeWebSocket(
     const raw = socket._socket;
     // Closed meanwhile: ws drops what is sent after a close, and so do we.
     if (frames.length === 0 || socket.readyState !== 1 || !raw || raw.destroyed) return;
-    raw.write(maskedFrames(frames, size));
+    // A write of a big batch goes through a buffer of the socket's own, given back when the
+    // write is done: a big message's frames do not each leave a fresh buffer to the GC.
+    const slot = size <= WRITE_SLOT ? (slots.pop() ?? new ArrayBuffer(WRITE_SLOT)) : undefined;
+    raw.write(maskedFrames(frames, size, slot), () => {
+      if (slot && slots.length < WRITE_SLOTS) slots.push(slot);
+    });
   };
   socket.send = (data: Uint8Array) => {
     if (socket.readyState !== 1 || !socket._socket) {
@@ -177,6 +183,11 @@ function explainRefusal(req: RefusalRequest, res: RefusalResponse): void {
  */
 const FLUSH_AT = 16 * 1024;
 
+/** The size of a socket's reusable write buffers (a batch up to this size is written from one). */
+const WRITE_SLOT = 128 * 1024;
+/** How many of them a socket keeps. */
+const WRITE_SLOTS = 4;
+
 /** The size of a masked frame's header (opcode, length, mask key) for a payload length. */
 export function frameHeaderSize(length: number): number {
   return (length < 126 ? 2 : length < 65536 ? 4 : 10) + 4;
@@ -217,13 +228,15 @@ export function joined(pieces: Uint8Array[]): Uint8Array {
  *
  * @param frames The payloads, each one buffer or pieces sent back to back.
  * @param size The total size with headers.
+ * @param into A buffer to write them into, when it is big enough (else a new one is made).
  * @returns The bytes to write.
  */
-export function maskedFrames(frames: Frame[], size: number): Uint8Array {
+export function maskedFrames(frames: Frame[], size: number, into?: ArrayBuffer): Uint8Array {
   // Rounded up to whole 32-bit words, so that the payloads can be masked a word at a time.
-  const buffer = new ArrayBuffer((size + 3) & ~3);
-  const out = new Uint8Array(buffer);
-  const words = new Uint32Array(buffer);
+  const words4 = (size + 3) & ~3;
+  const buffer = into && into.byteLength >= words4 ? into : new ArrayBuffer(words4);
+  const out = new Uint8Array(buffer, 0, words4);
+  const words = new Uint32Array(buffer, 0, words4 >>> 2);
   let o = 0;
   for (const frame of frames) {
     const n = Array.isArray(frame) ? piecesLength(frame) : frame.length;

@@ -68,3 +68,16 @@ Deno.test("maskedFrames joins a frame given as pieces", () => {
   const size = frameHeaderSize(1) + 1 + 2 * (frameHeaderSize(whole.length) + whole.length);
   assert.deepEqual(parse(maskedFrames(frames, size)), [Uint8Array.of(7), whole, whole]);
 });
+
+Deno.test("maskedFrames writes into a given buffer when it is big enough, else into a new one", () => {
+  const frames = [new Uint8Array(3000).fill(1), Uint8Array.of(2, 3)];
+  const size = frameHeaderSize(3000) + 3000 + frameHeaderSize(2) + 2;
+  const slot = new ArrayBuffer(8192);
+  const into = maskedFrames(frames, size, slot);
+  assert.equal(into.buffer, slot);
+  assert.deepEqual(parse(into), frames);
+  const small = new ArrayBuffer(16);
+  const fresh = maskedFrames(frames, size, small);
+  assert.notEqual(fresh.buffer, small);
+  assert.deepEqual(parse(fresh), frames);
+});
