@@ -72,7 +72,7 @@ async function step<T>(
   } catch (error) {
     if (late) {
       throw new RoomError(
-        `the SQL query ran past the time limit (${ms} ms) while ${what} and was stopped [impl]; ` +
+        `the SQL query ran past the time limit (${ms} ms) while ${what} and was stopped; ` +
           `narrow it (a where clause, fewer tables or columns, a limit)`,
         ErrorCode.TIMEOUT,
       );
@@ -344,14 +344,14 @@ export class DatasetSql {
           if (rows > this.#limits.maxInputRows || bytes > this.#limits.maxInputBytes) {
             throw invalid(
               `the tables of this query hold more than ${this.#limits.maxInputRows} rows or ` +
-                `${this.#limits.maxInputBytes} bytes, the most SQL over datasets reads [impl]; ` +
+                `${this.#limits.maxInputBytes} bytes, the most SQL over datasets reads; ` +
                 `use search with a where clause, or split the tables`,
             );
           }
           if (Date.now() > deadline) {
             throw new RoomError(
               `the SQL query ran past the time limit (${this.#limits.timeoutMs} ms) while ` +
-                `loading its tables and was stopped [impl]; read fewer or smaller tables`,
+                `loading its tables and was stopped; read fewer or smaller tables`,
               ErrorCode.TIMEOUT,
             );
           }
@@ -382,7 +382,7 @@ export class DatasetSql {
     const type = duck.StatementType[prepared.statementType];
     if (!READ_ONLY.has(type)) {
       throw invalid(
-        `SQL over datasets is read-only [impl] (this is a ${type} statement): change rows with ` +
+        `SQL over datasets is read-only (this is a ${type} statement): change rows with ` +
           `datasets.insert, update, delete or merge, and tables with create_table, add_columns…`,
       );
     }
