@@ -392,7 +392,7 @@ export class DatasetSql {
 }
 
 /** Appends one Arrow table's rows through DuckDB data chunks (at most 2048 rows each). */
-function appendTable(
+export function appendTable(
   duck: DuckDb,
   appender: import("@duckdb/node-api").DuckDBAppender,
   table: arrow.Table,

@@ -41,6 +41,11 @@ export interface DuckSandboxLimits {
   threads: number;
   /** Whether the database may read local files (`enable_external_access`). */
   files: boolean;
+  /**
+   * With `files` false: the one local folder it may still read and write (DuckDB's
+   * `allowed_directories`), e.g. a private temp folder holding a file to import.
+   */
+  dir?: string;
 }
 
 /**
@@ -52,17 +57,27 @@ export async function openDuckSandbox(
   limits: DuckSandboxLimits,
 ): Promise<{ instance: DuckInstance; connection: DuckConnection }> {
   const duck = await loadDuckDb();
+  // allowed_directories can only be set while file access is on, so a sandbox with a folder is
+  // locked by SET statements before it is handed out.
+  const folder = limits.dir !== undefined && !limits.files;
   const instance = await duck.DuckDBInstance.create(":memory:", {
     memory_limit: limits.memoryLimit,
     threads: String(limits.threads),
-    enable_external_access: String(limits.files),
+    enable_external_access: String(limits.files || folder),
     autoinstall_known_extensions: "false",
     autoload_known_extensions: "false",
     allow_community_extensions: "false",
-    lock_configuration: "true",
+    lock_configuration: String(!folder),
   });
   try {
-    return { instance, connection: await instance.connect() };
+    const connection = await instance.connect();
+    if (folder) {
+      const dir = `${limits.dir!.replace(/\/+$/, "")}/`.replaceAll("'", "''");
+      await connection.run(`SET allowed_directories = ['${dir}']`);
+      await connection.run("SET enable_external_access = false");
+      await connection.run("SET lock_configuration = true");
+    }
+    return { instance, connection };
   } catch (error) {
     instance.closeSync();
     throw error;

@@ -36,6 +36,10 @@ export const DATASET_TOOLS: Readonly<
   list_branches: { need: "list", table: null },
   create_branch: { need: "alter", table: null },
   delete_branch: { need: "alter", table: null },
+  // Table ↔ storage file; the toolkit also checks the storage grant, and `alter` for an import
+  // that creates or replaces the table.
+  import_storage: { need: "write", table: "table" },
+  export_storage: { need: "read", table: "table" },
   // The SQL tools: a dataset grant, then `read` on every table the query reads
   // (checkDatasetSqlGrant, by the toolkit, which knows an open query's tables).
   open_sql_query: { need: "sql", table: null },

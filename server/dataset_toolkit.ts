@@ -23,6 +23,13 @@ import type {
 } from "./dataset_store.ts";
 import { type LanceDatasetStoreOptions, openLanceDatasetStore } from "./lance_dataset_store.ts";
 import type { RoomTool, RoomToolkit, ToolContext } from "./room_toolkit.ts";
+import type { FileStore } from "./file_store.ts";
+import {
+  DEFAULT_MAX_TRANSFER_BYTES,
+  exportStorage,
+  importStorage,
+  type StorageTransfer,
+} from "./_dataset_storage.ts";
 
 // Wire shapes: protocol-data §3.3, checked against the official npm client 0.39.9
 // (`DatasetsClient`, dist/esm/datasets-client.js) by tests/api/datasets_interop_test.ts.
@@ -33,12 +40,14 @@ const NO_BYTES = new Uint8Array(0);
 const DEFAULT_POLL_SECONDS = 0.5;
 const MIN_POLL_SECONDS = 0.05;
 
-/** What the dataset toolkit needs of its room: its name and data folder. */
+/** What the dataset toolkit needs of its room: its name, data folder and (optionally) files. */
 export interface DatasetRoom {
   /** The room name. */
   readonly name: string;
   /** The room's data folder; tables go in its `datasets` folder. */
   readonly dataDir: string;
+  /** The room's storage, for `import_storage`/`export_storage` (without it they answer 1007). */
+  files?(): Promise<FileStore>;
 }
 
 /** Options of {@linkcode datasetToolkit}. */
@@ -518,8 +527,16 @@ function pull(json: boolean): Content {
  *   come back as Arrow IPC like the sqlite toolkit's. A statement that would change data
  *   answers 1002 pointing at insert/update/delete/merge; each table needs `read` in the grant.
  *
- * [impl] Not served: branches other than main, `import_storage`/`export_storage`: they answer
- * 1002 saying so.
+ * - `import_storage` reads a file of the room's storage (CSV, TSV, JSON lines or array, Parquet
+ *   through DuckDB's readers in a sandbox that sees one private temp copy only; Arrow IPC file
+ *   or stream) into a table as one version (`create`, `replace` = overwrite, `merge` on `on`),
+ *   in chunks of `batch_size` rows (default 10000). `export_storage` writes a table (at
+ *   `version`) to a storage file (CSV, TSV, JSON lines, Parquet through DuckDB's COPY; Arrow
+ *   as an IPC file), whole or not at all. Both need the storage grant on the path as well
+ *   (read for import, write for export); an import that creates or replaces needs `alter`.
+ *   Files and tables larger than `maxWriteBytes` are refused (1002); `excel` answers 1002.
+ *
+ * [impl] Not served: branches other than main.
  *
  * @param room The room.
  * @param options The store and its limits.
@@ -745,6 +762,32 @@ export function datasetToolkit(
     })();
   };
 
+  const transfer = (
+    run: (t: StorageTransfer, request: JsonObject) => Promise<void>,
+  ): RoomTool =>
+  async (ctx) => {
+    const request = jsonInput(ctx);
+    grant(ctx, request);
+    checkBranch(request);
+    if (!room.files) {
+      throw new RoomError(
+        `datasets.${ctx.tool} needs the room's storage, which this room does not have`,
+        ErrorCode.DEPENDENCY_MISSING,
+      );
+    }
+    await run({
+      store: open(),
+      files: await room.files(),
+      scope: ctx.scope,
+      maxBytes: options.maxWriteBytes ?? DEFAULT_MAX_TRANSFER_BYTES,
+    }, request);
+    return EMPTY;
+  };
+  const STORAGE_TOOLS: Readonly<Record<string, RoomTool>> = {
+    import_storage: transfer(importStorage),
+    export_storage: transfer(exportStorage),
+  };
+
   const tools: Record<string, RoomTool> = {};
   for (const tool of Object.keys(DATASET_TOOLS)) {
     tools[tool] = tool in WRITES
@@ -753,15 +796,7 @@ export function datasetToolkit(
       ? searchStream
       : tool === "watch_table"
       ? watchStream
-      : SQL_TOOLS[tool] ?? unary(UNARY[tool]);
-  }
-  for (const tool of UNSUPPORTED) {
-    tools[tool] = () => {
-      throw invalid(
-        `datasets.${tool} is not supported by this server yet [impl]; use search (where, ` +
-          `vector, select, limit) and the row tools instead`,
-      );
-    };
+      : SQL_TOOLS[tool] ?? STORAGE_TOOLS[tool] ?? unary(UNARY[tool]);
   }
 
   return {
@@ -777,12 +812,6 @@ export function datasetToolkit(
     },
   };
 }
-
-/** Tools of the protocol this server refuses with a clear 1002 (see the toolkit's note). */
-const UNSUPPORTED: readonly string[] = [
-  "import_storage",
-  "export_storage",
-];
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
