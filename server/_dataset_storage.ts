@@ -81,8 +81,9 @@ function denied(message: string): RoomError {
 function formatOf(request: JsonObject, path: string, tool: string): Exclude<Format, "excel"> {
   const format = askedFormat(request, path, tool);
   if (format === "excel") {
+    // [impl] DuckDB's excel extension is not installed here.
     throw invalid(
-      "excel files are not supported by this server [impl]; save the sheet as CSV and import that",
+      "excel files are not supported by this server; save the sheet as CSV and import that",
     );
   }
   return format;
@@ -301,9 +302,10 @@ export async function exportStorage(t: StorageTransfer, request: JsonObject): Pr
     for await (const ipc of t.store.search(ref, { version })) {
       bytes += ipc.length;
       if (bytes > t.maxBytes) {
+        // [impl] The store's write limit bounds an export too.
         throw invalid(
           `table ${JSON.stringify(ref.name)} holds more than ${t.maxBytes} bytes, the most one ` +
-            `export writes [impl]; export a smaller table`,
+            `export writes; export a smaller table`,
         );
       }
       yield arrow.tableFromIPC(ipc);
