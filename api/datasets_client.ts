@@ -221,6 +221,35 @@ export type DatasetSqlExecution = DatasetSqlQuery | DatasetSqlStatement;
 /** What `cancelSqlQuery` reports. */
 export type DatasetSqlCancelStatus = "cancelled" | "cancelling" | "not_cancellable";
 
+/** A file format of `importFromStorage` / `exportToStorage` (`auto`: by the file's extension). */
+export type DatasetStorageFormat = "auto" | "json" | "arrow" | "csv" | "tsv" | "parquet" | "excel";
+
+/** Options of `importFromStorage`. */
+export interface DatasetImportOptions extends DatasetTableTarget {
+  /** The file's path in the room's storage. */
+  path: string;
+  /** `create` (default) a new table, `replace` the table, or `merge` (upsert on `on`). */
+  mode?: "create" | "replace" | "merge";
+  /** The file format (default `auto`). */
+  format?: DatasetStorageFormat;
+  /** The key column of a merge. */
+  on?: string;
+  /** The sheet of an Excel file. */
+  sheet?: string;
+  /** Rows per chunk the server writes (the server's default when absent). */
+  batchSize?: number;
+}
+
+/** Options of `exportToStorage`. */
+export interface DatasetExportOptions extends DatasetTableTarget {
+  /** The file's path in the room's storage (replaced when it exists). */
+  path: string;
+  /** The file format. */
+  format: DatasetStorageFormat;
+  /** Export this version instead of the latest. */
+  version?: number;
+}
+
 function isObject(value: unknown): value is JsonObject {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
@@ -567,6 +596,46 @@ export class DatasetsClient {
       name: options.name,
       ignore_missing: options.ignoreMissing ?? false,
       ...scope(options),
+    }, options);
+  }
+
+  /**
+   * Reads a file of the room's storage (CSV, TSV, JSON, Parquet or Arrow IPC) into a table, as
+   * one new version.
+   *
+   * @param options The table, the storage path, mode, format, merge key and batch size.
+   * @throws {RoomError} 1003 when the file (or, for a merge, the table) is missing, 1002 for a
+   *   file that does not parse or is too big, 1001 without the dataset or storage grant.
+   */
+  async importFromStorage(options: DatasetImportOptions): Promise<void> {
+    const input: JsonObject = {
+      table: options.table,
+      path: options.path,
+      mode: options.mode ?? "create",
+      format: options.format ?? "auto",
+      on: options.on ?? null,
+      sheet: options.sheet ?? null,
+      ...scope(options),
+    };
+    if (options.batchSize != null) input.batch_size = options.batchSize;
+    await this.#invoke("import_storage", input, options);
+  }
+
+  /**
+   * Writes a table (or an older version of it) to a file of the room's storage, whole or not
+   * at all.
+   *
+   * @param options The table, the storage path, format and version.
+   * @throws {RoomError} 1003 when the table is missing, 1001 without the dataset or storage
+   *   grant.
+   */
+  async exportToStorage(options: DatasetExportOptions): Promise<void> {
+    await this.#invoke("export_storage", {
+      table: options.table,
+      path: options.path,
+      format: options.format,
+      ...scope(options),
+      version: options.version ?? null,
     }, options);
   }
 
