@@ -67,22 +67,26 @@ async function step<T>(
     late = true;
     connection.interrupt();
   }, ms);
-  try {
-    return await run();
-  } catch (error) {
-    if (late) {
-      throw new RoomError(
+  const stopped = () =>
+    late
+      ? new RoomError(
         `the SQL query ran past the time limit (${ms} ms) while ${what} and was stopped; ` +
           `narrow it (a where clause, fewer tables or columns, a limit)`,
         ErrorCode.TIMEOUT,
-      );
-    }
-    if (cancelled()) {
-      throw new RoomError(
-        "the SQL query was cancelled (cancel_sql_query)",
-        ErrorCode.INVALID_STATE,
-      );
-    }
+      )
+      : cancelled()
+      ? new RoomError("the SQL query was cancelled (cancel_sql_query)", ErrorCode.INVALID_STATE)
+      : null;
+  try {
+    const value = await run();
+    // An interrupted streamed result may end as if it were complete (DuckBatchReader): a step
+    // that the limit or a cancel interrupted fails even when DuckDB did not throw.
+    const why = stopped();
+    if (why) throw why;
+    return value;
+  } catch (error) {
+    const why = stopped();
+    if (why) throw why;
     if (error instanceof RoomError) throw error;
     const message = duckMessage(error);
     const hint = /Catalog Error: Table with name/.test(message)

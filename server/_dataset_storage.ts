@@ -235,7 +235,14 @@ export async function importStorage(t: StorageTransfer, request: JsonObject): Pr
     await withDuck(dir, async (duck, connection) => {
       let encoder: DuckResultEncoder;
       let result: import("@duckdb/node-api").DuckDBResult;
+      let rows: number;
       try {
+        // Counted first: a streamed result that fails part way ends quietly (DuckBatchReader).
+        const counted = await connection.runAndReadAll(
+          `SELECT count(*) FROM ${duckFormat.read}`,
+          { path: local },
+        );
+        rows = Number(counted.getRows()[0][0]);
         result = await connection.stream(`SELECT * FROM ${duckFormat.read}`, { path: local });
         encoder = new DuckResultEncoder(
           result.deduplicatedColumnNames(),
@@ -245,7 +252,7 @@ export async function importStorage(t: StorageTransfer, request: JsonObject): Pr
       } catch (error) {
         throw duckError(error, dir, path, `reading ${format}`);
       }
-      const reader = new DuckBatchReader(encoder, () => result.fetchChunk(), duck, batch);
+      const reader = new DuckBatchReader(encoder, () => result.fetchChunk(), duck, batch, rows);
       await write(
         encoder.schema(),
         (async function* () {

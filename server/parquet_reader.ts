@@ -65,7 +65,13 @@ export async function openParquet(
       schema: encoder.schema(),
       close: release,
       async *chunks(): AsyncGenerator<Uint8Array> {
-        const reader = new DuckBatchReader(encoder, () => result.fetchChunk(), duck, batchRows);
+        const reader = new DuckBatchReader(
+          encoder,
+          () => result.fetchChunk(),
+          duck,
+          batchRows,
+          rows,
+        );
         try {
           while (!released) {
             const batch = await reader.next();

@@ -351,3 +351,36 @@ Deno.test("interop: import_storage refuses a file over the store's maxWriteBytes
     await closeAll(server, ours, client);
   }
 });
+
+Deno.test("interop: an import that fails far into its file leaves the table as it was", async () => {
+  const server = await startTestServer();
+  const room = "ds-storage-late-failure";
+  const client = await official(server, room);
+  const ds = client.datasets;
+  const ours = await ourClient(server, room);
+  try {
+    await ours.storage.upload("in/good.csv", encode("id,name\n1,a\n2,b\n"));
+    await ds.importFromStorage({ table: "t", path: "in/good.csv" });
+    // 30,000 good JSON lines, then a broken one: DuckDB reads the file in pieces, so the import
+    // has sent batches by the time it meets the broken line.
+    const lines: string[] = [];
+    for (let i = 0; i < 30_000; i++) lines.push(JSON.stringify({ id: i, name: `row ${i}` }));
+    lines.push('{"id": 30000, "name": ');
+    await ours.storage.upload("in/late.json", encode(lines.join("\n") + "\n"));
+    for (const mode of ["replace", "create"]) {
+      const table = mode === "replace" ? "t" : "fresh";
+      await assert.rejects(
+        ds.importFromStorage({ table, path: "in/late.json", mode, batchSize: 1000 }),
+        (e: { code?: number; message: string }) => {
+          assert.equal(e.code, 1002, e.message);
+          assert.match(e.message, /"in\/late.json"/);
+          return true;
+        },
+      );
+    }
+    assert.equal(await ds.count({ table: "t" }), 2);
+    assert.deepEqual(await ds.listTables({}), ["t"]);
+  } finally {
+    await closeAll(server, ours, client);
+  }
+});
