@@ -2,8 +2,9 @@
 // functions in process_command.ts, chat_command.ts and process_threads_command.ts are the public
 // API. Their modules load on use, so `meshagent server` never loads the LLM SDKs.
 import { type Command, CommanderError, Option } from "commander";
-import { jsonOption, nonNegativeNumber, roomOptions } from "./_room_options.ts";
+import { jsonOption, nonNegativeNumber, roomOptions, serviceOptions } from "./_room_options.ts";
 import type { Output } from "./output.ts";
+import { interruptSignal } from "./_interrupt_signal.ts";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -77,19 +78,8 @@ export function addProcessCommands(program: Command, output: Output, signal?: Ab
       const { runProcessJoin } = await import("./process_command.ts");
       await runProcessJoin(opts, output, signal ?? interruptSignal());
     });
-  agentOptions(process.command("service"))
+  serviceOptions(agentOptions(process.command("service")))
     .description("serve the agent behind a ServiceHost: the room server calls it into rooms")
-    .option("--host <host>", "address to listen on (default: MESHAGENT_HOST or 127.0.0.1)")
-    .addOption(
-      new Option("--port <port>", "port (default: MESHAGENT_PORT or 8080)")
-        .argParser(nonNegativeNumber("--port")),
-    )
-    .option("--path <path>", "the path the room server calls", "/agent")
-    .option(
-      "--webhook-secret <secret>",
-      "calls must be signed with it (default: MESHAGENT_WEBHOOK_SECRET)",
-    )
-    .option("--json", '{"event":"listening","url":…} once it listens')
     .action(async (opts) => {
       const { runProcessService } = await import("./process_service_command.ts");
       await runProcessService(opts, output, signal ?? interruptSignal());
@@ -169,15 +159,4 @@ async function chat(opts: Record<string, unknown>, output: Output): Promise<void
   const code = await runChat(opts as never, output);
   // [impl] runCli turns a CommanderError into its exit code without printing anything more.
   if (code !== 0) throw new CommanderError(code, "meshagent.chat.exit", "");
-}
-
-function interruptSignal(): AbortSignal {
-  const controller = new AbortController();
-  const stop = () => controller.abort();
-  for (const name of ["SIGINT", "SIGTERM"] as const) {
-    try {
-      Deno.addSignalListener(name, stop);
-    } catch { /* not available here */ }
-  }
-  return controller.signal;
 }

@@ -93,3 +93,25 @@ export function nonNegativeNumber(flag: string): (value: string) => number {
     return n;
   };
 }
+
+/**
+ * Adds the flags of a command that serves an agent behind a ServiceHost (`process service`,
+ * `voicebot service`): `--host`, `--port`, `--path`, `--webhook-secret` and `--json`.
+ *
+ * @param command The command.
+ * @returns The same command.
+ */
+export function serviceOptions(command: Command): Command {
+  return command
+    .option("--host <host>", "address to listen on (default: MESHAGENT_HOST or 127.0.0.1)")
+    .addOption(
+      new Option("--port <port>", "port (default: MESHAGENT_PORT or 8080)")
+        .argParser(nonNegativeNumber("--port")),
+    )
+    .option("--path <path>", "the path the room server calls", "/agent")
+    .option(
+      "--webhook-secret <secret>",
+      "calls must be signed with it (default: MESHAGENT_WEBHOOK_SECRET)",
+    )
+    .option("--json", '{"event":"listening","url":…} once it listens');
+}

@@ -1,8 +1,9 @@
 // The commander wiring of `meshagent voicebot join|service`. Private: voicebot_command.ts is the
 // public API; it loads on use, so other commands never load LiveKit's native addon.
-import { type Command, Option } from "commander";
-import { jsonOption, nonNegativeNumber, roomOptions } from "./_room_options.ts";
+import type { Command } from "commander";
+import { jsonOption, roomOptions, serviceOptions } from "./_room_options.ts";
 import type { Output } from "./output.ts";
+import { interruptSignal } from "./_interrupt_signal.ts";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -37,29 +38,10 @@ export function addVoicebotCommands(program: Command, output: Output, signal?: A
       const { runVoicebotJoin } = await import("./voicebot_command.ts");
       await runVoicebotJoin(opts, output, signal ?? interruptSignal());
     });
-  voicebotOptions(voicebot.command("service"))
+  serviceOptions(voicebotOptions(voicebot.command("service")))
     .description("serve the voice bot behind a ServiceHost: the room server calls it into rooms")
-    .option("--host <host>", "address to listen on (default: MESHAGENT_HOST or 127.0.0.1)")
-    .addOption(
-      new Option("--port <port>", "port (default: MESHAGENT_PORT or 8080)")
-        .argParser(nonNegativeNumber("--port")),
-    )
-    .option("--path <path>", "the path the room server calls", "/agent")
-    .option("--webhook-secret <secret>", "calls must be signed with it")
-    .option("--json", '{"event":"listening","url":…} once it listens')
     .action(async (opts) => {
       const { runVoicebotService } = await import("./voicebot_command.ts");
       await runVoicebotService(opts, output, signal ?? interruptSignal());
     });
-}
-
-function interruptSignal(): AbortSignal {
-  const controller = new AbortController();
-  const stop = () => controller.abort();
-  for (const name of ["SIGINT", "SIGTERM"] as const) {
-    try {
-      Deno.addSignalListener(name, stop);
-    } catch { /* not available here */ }
-  }
-  return controller.signal;
 }

@@ -1,23 +1,11 @@
-import { type RoomService, ServiceHost } from "@meshagent/api";
-import {
-  type ProcessAgent,
-  type ProcessJoinOptions,
-  startProcessAgent,
-} from "./process_command.ts";
+import type { ServiceHost } from "@meshagent/api";
+import { type ProcessJoinOptions, startProcessAgent } from "./process_command.ts";
+import { type AgentServiceFlags, agentServiceHost, serveAgentService } from "./_agent_service.ts";
 import type { Env } from "./room_connection.ts";
 import type { Output } from "./output.ts";
 
-/** Flags of `meshagent process service`. */
-export interface ProcessServiceOptions extends ProcessJoinOptions {
-  /** The address to listen on (default `MESHAGENT_HOST`, else 127.0.0.1). */
-  host?: string;
-  /** The port (default `MESHAGENT_PORT`, else 8080; 0 picks one). */
-  port?: number;
-  /** The path the room server calls (default `/agent`). */
-  path?: string;
-  /** The webhook secret calls must be signed with (default `MESHAGENT_WEBHOOK_SECRET`; none). */
-  webhookSecret?: string;
-}
+/** Flags of `meshagent process service`: the agent's, and where to serve it. */
+export interface ProcessServiceOptions extends ProcessJoinOptions, AgentServiceFlags {}
 
 /**
  * A ServiceHost with one path that runs the agent `meshagent process join` would run, in each
@@ -41,25 +29,12 @@ export function processServiceHost(
   options: ProcessServiceOptions,
   env: Env = (name) => Deno.env.get(name),
 ): ServiceHost {
-  const secret = options.webhookSecret ?? env("MESHAGENT_WEBHOOK_SECRET");
-  const host = new ServiceHost({
-    ...(secret ? { secret } : {}),
-    name: options.agentName,
-    ...(options.port ? { port: options.port } : {}),
-  });
-  host.addPath(options.path ?? "/agent", (): RoomService => {
-    let agent: ProcessAgent | undefined;
-    return {
-      async start({ room }) {
-        agent = await startProcessAgent(options, env, room);
-        console.error(agent.summary);
-      },
-      async stop() {
-        await agent?.stop();
-      },
-    };
-  }, { identity: options.agentName, agent: { name: options.agentName } });
-  return host;
+  return agentServiceHost(
+    options.agentName,
+    options,
+    env,
+    (room) => startProcessAgent(options, env, room),
+  );
 }
 
 /**
@@ -92,26 +67,13 @@ export async function runProcessService(
   signal: AbortSignal,
   env: Env = (name) => Deno.env.get(name),
 ): Promise<void> {
-  const host = processServiceHost(options, env);
-  const envPort = env("MESHAGENT_PORT");
-  const server = Deno.serve({
-    hostname: options.host ?? env("MESHAGENT_HOST") ?? "127.0.0.1",
-    port: options.port ?? (envPort ? Number(envPort) : 8080),
-    onListen: () => {},
-  }, host.fetch);
-  const url = `http://${server.addr.hostname}:${server.addr.port}${options.path ?? "/agent"}`;
-  if (options.json) output.out(JSON.stringify({ event: "listening", url }));
-  else {
-    output.err(`agent ${options.agentName} served at ${url}`);
-    output.err(
-      `call it into a room: meshagent call --room ROOM --name ${options.agentName} --url ${url}`,
-    );
-    output.err("Press Ctrl-C to stop.");
-  }
-  await new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    signal.addEventListener("abort", () => resolve(), { once: true });
-  });
-  await host.close();
-  await server.shutdown();
+  await serveAgentService(
+    processServiceHost(options, env),
+    `agent ${options.agentName}`,
+    options.agentName,
+    options,
+    output,
+    signal,
+    env,
+  );
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type RoomClient, type RoomService, ServiceHost } from "@meshagent/api";
+import type { RoomClient } from "@meshagent/api";
 import { type LLMAdapter, RequiredToolkit, VoiceBot } from "@meshagent/agents";
 import { OpenAISpeechToText, OpenAITextToSpeech } from "@meshagent/adapters/openai";
 import { LivekitVoiceTransport } from "@meshagent/adapters/livekit";
@@ -13,6 +13,7 @@ import { StorageToolkit, type Toolkit } from "@meshagent/tools";
 import { buildAdapters } from "./_llm_providers.ts";
 import { connectRoom, type Env, type RoomConnectionOptions } from "./room_connection.ts";
 import type { Output } from "./output.ts";
+import { type AgentServiceFlags, agentServiceHost, serveAgentService } from "./_agent_service.ts";
 
 /** Options of `meshagent voicebot join`. */
 export interface VoicebotJoinOptions extends RoomConnectionOptions {
@@ -150,20 +151,11 @@ export async function runVoicebotJoin(
   await started.stop();
 }
 
-/** Options of `meshagent voicebot service`. */
-export interface VoicebotServiceOptions extends VoicebotJoinOptions {
-  /** Address to listen on. */
-  host?: string;
-  /** Port. */
-  port?: number;
-  /** The path the room server calls (default `/agent`). */
-  path?: string;
-  /** Calls must be signed with it. */
-  webhookSecret?: string;
-}
+/** Options of `meshagent voicebot service`: the bot's, and where to serve it. */
+export interface VoicebotServiceOptions extends VoicebotJoinOptions, AgentServiceFlags {}
 
 /**
- * `meshagent voicebot service`: the bot behind a {@linkcode ServiceHost}; the room server calls
+ * `meshagent voicebot service`: the bot behind a `ServiceHost`; the room server calls
  * it into rooms (as `meshagent process service`).
  *
  * @param options The service address and the bot's options.
@@ -185,34 +177,6 @@ export async function runVoicebotService(
   env: Env = (name) => Deno.env.get(name),
 ): Promise<void> {
   const name = options.agentName ?? "voicebot";
-  const secret = options.webhookSecret ?? env("MESHAGENT_WEBHOOK_SECRET");
-  const host = new ServiceHost({ ...(secret ? { secret } : {}), name });
-  host.addPath(options.path ?? "/agent", (): RoomService => {
-    let started: StartedVoicebot | undefined;
-    return {
-      async start({ room }) {
-        started = await startVoicebot(options, env, room);
-        console.error(started.summary);
-      },
-      async stop() {
-        await started?.stop();
-      },
-    };
-  }, { identity: name, agent: { name } });
-  const envPort = env("MESHAGENT_PORT");
-  const server = Deno.serve({
-    hostname: options.host ?? env("MESHAGENT_HOST") ?? "127.0.0.1",
-    port: options.port ?? (envPort ? Number(envPort) : 8080),
-    onListen: () => {},
-  }, host.fetch);
-  const url = `http://${server.addr.hostname}:${server.addr.port}${options.path ?? "/agent"}`;
-  if (options.json) output.out(JSON.stringify({ event: "listening", url }));
-  else {
-    output.err(`voicebot ${name} served at ${url}`);
-    output.err(`call it into a room: meshagent call --room ROOM --name ${name} --url ${url}`);
-    output.err("Press Ctrl-C to stop.");
-  }
-  await untilStopped(signal);
-  await host.close();
-  await server.shutdown();
+  const host = agentServiceHost(name, options, env, (room) => startVoicebot(options, env, room));
+  await serveAgentService(host, `voicebot ${name}`, name, options, output, signal, env);
 }
