@@ -7,6 +7,7 @@ import type { JsonObject, RemoteParticipant, RoomClient, RoomMessage } from "@me
 import { DocumentThreadStorageRepository } from "@meshagent/agents";
 import { html, messageOf } from "./_html.ts";
 import { foldAgentMessage, type TranscriptItem, type WireAgentMessage } from "./_transcript.ts";
+import { Item } from "./_transcript_item.ts";
 
 /**
  * A participant the console chats with over the legacy protocol: no `supports_agent_messages`,
@@ -40,32 +41,6 @@ function nameOf(p: RemoteParticipant): string {
 function threadDir(bot: RemoteParticipant): string {
   const dir = bot.getAttribute("meshagent.chatbot.thread-dir");
   return typeof dir === "string" && dir !== "" ? dir : `.threads/${nameOf(bot)}`;
-}
-
-function Line(props: { item: TranscriptItem }): unknown {
-  const item = props.item;
-  switch (item.kind) {
-    case "user":
-      return html`<li class="msg user"><span class="who">you</span> ${item.text}</li>`;
-    case "assistant":
-      return html`<li class="msg assistant"><span class="who">agent</span> ${item.text}</li>`;
-    case "reasoning":
-      return html`<li class="msg reasoning"><span class="who">thinking</span> ${item.text}</li>`;
-    case "error":
-      return html`<li class="msg error" role="alert">${item.text}</li>`;
-    case "tool":
-      return html`
-        <li
-          class="msg tool">tool call <code>${item.toolkit ? `${item.toolkit}.` : ""}${item
-            .tool}</code> <code class="tool-args">${item.arguments}</code>
-                ${item.result !== null && html`
-                  → <code class="tool-result">${item.result}</code>
-                `}
-                ${item.error !== null && html`
-                  → <span class="error">${item.error}</span>
-                `}</li>
-      `;
-  }
 }
 
 /** One ChatBot's chat: its threads, the transcript of the open one, the composer and Cancel. */
@@ -176,7 +151,7 @@ export function LegacyChat(props: { room: RoomClient; bot: RemoteParticipant }):
       <div class="conversation">
         ${items.length === 0 && typeof title === "string" && html`<p>${title}</p>`}
         <ol class="transcript" aria-live="polite" aria-label="conversation">
-          ${items.map((item) => html`<${Line} key=${item.id} item=${item} />`)}
+          ${items.map((item) => html`<${Item} key=${item.id} item=${item} />`)}
         </ol>
         ${listening && html`<p role="status">${nameOf(bot)} is reading…</p>`}
         ${error && html`<p class="error" role="alert">${error}</p>`}
